@@ -1,0 +1,1 @@
+"""The REST contract (``models``) and, later, the client that speaks it."""

@@ -1,0 +1,58 @@
+"""FastAPI dependencies: the server context and the authenticated caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from stratus_tui.server.clock import Clock
+from stratus_tui.server.sessions import (
+    LoginThrottle,
+    Principal,
+    SessionPolicy,
+    resolve_session,
+    unauthenticated,
+)
+
+
+@dataclass(frozen=True)
+class ServerContext:
+    clock: Clock
+    policy: SessionPolicy
+    throttle: LoginThrottle
+    signing_key: bytes  # signs exported workflows so a tampered import is refused
+
+
+async def get_context(request: Request) -> ServerContext:
+    context: ServerContext = request.app.state.context
+    return context
+
+
+Context = Annotated[ServerContext, Depends(get_context)]
+
+_bearer = HTTPBearer(auto_error=False, description="The token from POST /auth/login")
+
+
+def current_principal(
+    context: Context,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    stratus_background: Annotated[
+        str | None,
+        Header(description="`true` for requests the user did not ask for (auto refresh)"),
+    ] = None,
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthenticated("Sign in first: this needs an Authorization: Bearer token")
+    principal, _ = resolve_session(
+        credentials.credentials,
+        context.clock,
+        context.policy,
+        user_activity=(stratus_background or "").lower() != "true",
+    )
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,1 @@
+"""Route modules of the reference server, one per resource family."""

@@ -1,0 +1,108 @@
+"""``stratus-tui serve``: open (or generate) a database and run the server on a socket."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TextIO
+
+from stratus_tui.server import db
+from stratus_tui.server.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedOptions, seed_demo
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket: connections queue from here on, before uvicorn starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    return sock
+
+
+def prepare_database(path: Path, options: SeedOptions, explicit_seed: bool, out: TextIO) -> None:
+    db.open_database(path)
+    if db.is_empty():
+        print(f"Generating demo data ({options.calls:,} conversations)…", file=out, flush=True)
+        summary = seed_demo(options)
+        print(
+            f"  {summary.tenants} tenants, {summary.teams} teams, {summary.users} users, "
+            f"{summary.services} services, {summary.conversations:,} conversations "
+            f"in {summary.seconds:.1f} s",
+            file=out,
+            flush=True,
+        )
+    elif explicit_seed:
+        print(
+            f"Using the existing data in {path} (--seed and --calls apply to a new file)", file=out
+        )
+
+
+def serve(
+    *,
+    host: str,
+    port: int,
+    db_path: Path | None,
+    options: SeedOptions,
+    explicit_seed: bool,
+    out: TextIO = sys.stdout,
+) -> int:
+    import uvicorn  # imported here: `stratus-tui` itself must start fast
+
+    from stratus_tui.server.app import create_app
+
+    # uvicorn shuts down gracefully, then re-raises the signal it caught: turn SIGTERM into a
+    # normal exit (as Ctrl+C is) so the temporary database is removed either way.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with ExitStack() as stack:
+        if db_path is None:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="stratus-serve-"))
+            db_path = Path(folder) / "stratus.sqlite3"
+        try:
+            prepare_database(db_path, options, explicit_seed, out)
+        except (db.SchemaMismatchError, OSError) as error:
+            print(f"stratus-tui serve: {error}", file=sys.stderr)
+            return 2
+        try:
+            sock = listen(host, port)
+        except OSError as error:
+            print(
+                f"stratus-tui serve: cannot listen on {host}:{port}: {error.strerror}",
+                file=sys.stderr,
+            )
+            return 1
+        stack.callback(sock.close)
+        bound_port = sock.getsockname()[1]
+        shown_host = f"[{host}]" if ":" in host else host
+        print(f"Stratus reference server listening on http://{shown_host}:{bound_port}", file=out)
+        print(f"  API under /api/v1, contract at /openapi.json, data in {db_path}", file=out)
+        if host not in LOOPBACK:
+            print(
+                "  Warning: reachable from other machines, with well-known demo passwords", file=out
+            )
+        print(f"  Demo accounts (password {DEMO_PASSWORD!r}):", file=out)
+        for user_name, role in DEMO_ACCOUNTS:
+            print(f"    {user_name:<26} {role}", file=out)
+        print("Press Ctrl+C to stop.", file=out, flush=True)
+        config = uvicorn.Config(
+            create_app(), log_level="warning", access_log=False, timeout_graceful_shutdown=3
+        )
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:
+            return 130
+    return 0
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -1,0 +1,140 @@
+"""Shared fixtures: a seeded reference server, in-process, one fresh database per test.
+
+Seeding is the slow part, so it happens once per test session into a template file that
+each test copies; a copy is a few milliseconds and keeps tests independent.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_textual_snapshot as pts
+from fastapi import FastAPI
+
+from stratus_tui.server import db, passwords
+from stratus_tui.server.app import create_app, server_context
+from stratus_tui.server.clock import FakeClock
+from stratus_tui.server.seed import DEMO_PASSWORD, SeedOptions, seed_demo
+
+# Snapshots live in the top-level snapshots/ folder (TESTING.md): the plugin looks its
+# extension class up at call time, so replacing it here redirects every snapshot.
+SNAPSHOT_ROOT = Path(__file__).resolve().parent.parent / "snapshots"
+
+
+class TopLevelSVGExtension(pts.SVGImageExtension):  # type: ignore[misc]
+    @classmethod
+    def dirname(cls, *, test_location: object) -> str:
+        return str(SNAPSHOT_ROOT / test_location.basename)  # type: ignore[attr-defined]
+
+
+pts.SVGImageExtension = TopLevelSVGExtension
+
+NOW = int(datetime(2026, 11, 22, 12, 0, tzinfo=UTC).timestamp())
+TEST_CALLS = 20_000
+# The cost parameters travel inside each hash: tests log in hundreds of times, so their
+# accounts use a cheap cost. tests/test_passwords.py checks the production default.
+cheap_hash = functools.partial(passwords.hash_password, n=2**8)
+TEST_SEED = SeedOptions(seed=7, calls=TEST_CALLS, now=NOW, hash_password=cheap_hash)
+
+SYSADMIN = "sysadmin@demo.stratus"
+ADMIN = "admin@demo.stratus"
+TEAMADMIN = "teamadmin@demo.stratus"
+MEMBER = "member@demo.stratus"
+CONTOSO_ADMIN = "admin@contoso.com"
+ROLE_ACCOUNTS = {
+    "system_admin": SYSADMIN,
+    "tenant_admin": ADMIN,
+    "team_admin": TEAMADMIN,
+    "team_member": MEMBER,
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep the user's real config, cache and terminal settings out of every test."""
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("STRATUS_PASSWORD", raising=False)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "stratus.sqlite3"
+    database = db.open_database(path)
+    seed_demo(TEST_SEED)
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    return path
+
+
+@pytest.fixture
+def server_db(template_db: Path, tmp_path: Path) -> Iterator[Path]:
+    """A private copy of the seeded database, bound for this test."""
+    path = tmp_path / "server.sqlite3"
+    shutil.copyfile(template_db, path)
+    database = db.open_database(path)
+    yield path
+    database.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture(scope="session")
+def server_app(template_db: Path) -> FastAPI:
+    """The app is built once (it compiles every route); each test gets its own context."""
+    database = db.open_database(template_db)
+    try:
+        return create_app()
+    finally:
+        database.close()
+
+
+@pytest.fixture
+async def client(
+    server_app: FastAPI, server_db: Path, clock: FakeClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    server_app.state.context = server_context(clock=clock)
+    transport = httpx.ASGITransport(app=server_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://stratus.test/api/v1") as c:
+        yield c
+
+
+Login = Callable[[str], Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def login(client: httpx.AsyncClient) -> Login:
+    """Sign in as a user; returns the Authorization header to send."""
+
+    async def sign_in(username: str) -> dict[str, str]:
+        answer = await client.post(
+            "/auth/login", json={"username": username, "password": DEMO_PASSWORD}
+        )
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+    return sign_in
+
+
+def named(model: type[db.BaseModel], name: str) -> int:
+    """The id of a seeded row by its name (tests refer to demo data by name)."""
+    row = model.get(model.name == name)  # type: ignore[attr-defined]
+    return int(row.id)
+
+
+def user_id(upn: str) -> int:
+    return int(db.User.get(db.User.upn_key == upn.lower()).id)
+
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
