@@ -6,10 +6,10 @@ import hashlib
 
 import httpx
 import pytest
-from stratus_tui.server.seed import DEMO_PASSWORD
 
 from stratus_tui.server import db
 from stratus_tui.server.clock import FakeClock
+from stratus_tui.server.seed import DEMO_PASSWORD
 from tests.conftest import ADMIN, CONTOSO_ADMIN, MEMBER, SYSADMIN, TEAMADMIN, Login, named, user_id
 
 
