@@ -210,3 +210,25 @@ def created(response: Response, path: str, row: V, convert: Callable[[list[V]], 
 
 def reload(row: M) -> M:
     return type(row).get_by_id(row.id)
+
+
+def save(
+    response: Response,
+    row: V,
+    if_match: str | None,
+    values: dict[str, Any],
+    what: str,
+    convert: Callable[[list[V]], Sequence[R]],
+    *,
+    links: Callable[[], None] | None = None,
+) -> R:
+    """Apply a client's change if the row is still the version they saw, and answer it.
+
+    ``links`` rewrites link tables (traits, teams...) in the same transaction.
+    """
+    expected = expected_version(if_match, row.version, what, required=True)
+    with db.database.atomic():
+        versioned_update(row, expected, values, what)
+        if links is not None:
+            links()
+    return respond(response, reload(row), convert)

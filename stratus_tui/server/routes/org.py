@@ -12,14 +12,14 @@ from stratus_tui.server.crud import (
     Limit,
     Search,
     contains,
-    expected_version,
+    created,
     get_or_404,
     in_use_detail,
     paginate,
     reference,
-    set_etag,
+    respond,
+    save,
     versioned_delete,
-    versioned_update,
 )
 from stratus_tui.server.deps import Caller
 from stratus_tui.server.errors import conflict, forbidden, invalid
@@ -91,8 +91,7 @@ def list_org_units(
 @router.get("/org-units/{ou_id}", tags=["org-units"])
 def get_org_unit(ou_id: int, principal: Caller, response: Response) -> m.OrgUnit:
     row = _org_unit(principal, ou_id)
-    set_etag(response, row.version)
-    return convert.org_units([row])[0]
+    return respond(response, row, convert.org_units)
 
 
 @router.post("/org-units", status_code=201, tags=["org-units"])
@@ -103,9 +102,7 @@ def create_org_unit(body: m.OrgUnitCreate, principal: Caller, response: Response
     )
     with db.database.atomic():
         row = db.OrgUnit.create(tenant=parent.tenant_id, parent=parent.id, name=body.name)
-    set_etag(response, row.version)
-    response.headers["Location"] = f"/api/v1/org-units/{row.id}"
-    return convert.org_units([row])[0]
+    return created(response, "org-units", row, convert.org_units)
 
 
 @router.patch("/org-units/{ou_id}", tags=["org-units"], summary="Rename or move an org unit")
@@ -128,12 +125,7 @@ def update_org_unit(
         if row.id in _ancestors(parent.id):
             raise invalid("an organization unit cannot move below itself", field="parent_id")
         changes["parent"] = parent.id
-    expected = expected_version(if_match, row.version, "organization unit", required=True)
-    with db.database.atomic():
-        versioned_update(row, expected, changes, "organization unit")
-    row = db.OrgUnit.get_by_id(row.id)
-    set_etag(response, row.version)
-    return convert.org_units([row])[0]
+    return save(response, row, if_match, changes, "organization unit", convert.org_units)
 
 
 @router.delete("/org-units/{ou_id}", status_code=204, tags=["org-units"])
@@ -184,8 +176,7 @@ def list_teams(
 @router.get("/teams/{team_id}", tags=["teams"])
 def get_team(team_id: int, principal: Caller, response: Response) -> m.Team:
     row = _team(principal, team_id)
-    set_etag(response, row.version)
-    return convert.teams([row])[0]
+    return respond(response, row, convert.teams)
 
 
 @router.post("/teams", status_code=201, tags=["teams"])
@@ -199,9 +190,7 @@ def create_team(body: m.TeamCreate, principal: Caller, response: Response) -> m.
         row = db.Team.create(
             tenant=tenant.id, ou=ou.id, name=body.name, time_zone=body.time_zone or tenant.time_zone
         )
-    set_etag(response, row.version)
-    response.headers["Location"] = f"/api/v1/teams/{row.id}"
-    return convert.teams([row])[0]
+    return created(response, "teams", row, convert.teams)
 
 
 @router.patch("/teams/{team_id}", tags=["teams"])
@@ -219,12 +208,7 @@ def update_team(
         changes["ou"] = reference(
             db.OrgUnit, changes.pop("ou_id"), "ou_id", row.tenant_id, "organization unit"
         ).id
-    expected = expected_version(if_match, row.version, "team", required=True)
-    with db.database.atomic():
-        versioned_update(row, expected, changes, "team")
-    row = db.Team.get_by_id(row.id)
-    set_etag(response, row.version)
-    return convert.teams([row])[0]
+    return save(response, row, if_match, changes, "team", convert.teams)
 
 
 @router.delete("/teams/{team_id}", status_code=204, tags=["teams"])

@@ -17,16 +17,14 @@ from stratus_tui.server.crud import (
     Search,
     contains,
     created,
-    expected_version,
     get_or_404,
     paginate,
     reference,
     references,
-    reload,
     replace_links,
     respond,
+    save,
     versioned_delete,
-    versioned_update,
 )
 from stratus_tui.server.deps import Caller
 from stratus_tui.server.errors import conflict, forbidden, invalid
@@ -157,12 +155,12 @@ def update_service(
     values, traits = _values(changes, row.tenant_id)
     if "team_id" in changes:
         values["team"] = _team(principal, changes["team_id"], row.tenant_id).id
-    expected = expected_version(if_match, row.version, "service", required=True)
-    with db.database.atomic():
-        versioned_update(row, expected, values, "service")
+
+    def write_traits() -> None:
         if traits is not None:
             replace_links(db.ServiceTrait, "service", row.id, "trait", traits)
-    return respond(response, reload(row), convert.services)
+
+    return save(response, row, if_match, values, "service", convert.services, links=write_traits)
 
 
 @router.delete("/services/{service_id}", status_code=204)

@@ -19,16 +19,14 @@ from stratus_tui.server.crud import (
     Search,
     contains,
     created,
-    expected_version,
     in_use_detail,
     paginate,
     reference,
     references,
-    reload,
     replace_links,
     respond,
+    save,
     versioned_delete,
-    versioned_update,
 )
 from stratus_tui.server.deps import Caller
 from stratus_tui.server.errors import conflict, invalid
@@ -133,9 +131,8 @@ def update_duty_profile(
     require(principal, ADMINS, "change duty profiles")
     row = in_tenant(principal, db.DutyProfile, profile_id, "duty profile")
     values, responsibilities = _duty_values(body.changes(), row.tenant_id)
-    expected = expected_version(if_match, row.version, "duty profile", required=True)
-    with db.database.atomic():
-        versioned_update(row, expected, values, "duty profile")
+
+    def write_responsibilities() -> None:
         if responsibilities is not None:
             replace_links(
                 db.DutyProfileResponsibility,
@@ -144,7 +141,16 @@ def update_duty_profile(
                 "responsibility",
                 responsibilities,
             )
-    return respond(response, reload(row), convert.duty_profiles)
+
+    return save(
+        response,
+        row,
+        if_match,
+        values,
+        "duty profile",
+        convert.duty_profiles,
+        links=write_responsibilities,
+    )
 
 
 @router.delete("/duty-profiles/{profile_id}", status_code=204, tags=["duty-profiles"])
@@ -217,10 +223,7 @@ def update_trait(
         values["ou"] = org_unit_ref(principal, changes["ou_id"], row.tenant_id).id
     if "parent_id" in changes:
         values["parent"] = _trait_parent(changes["parent_id"], row.tenant_id, moving=row.id)
-    expected = expected_version(if_match, row.version, "trait", required=True)
-    with db.database.atomic():
-        versioned_update(row, expected, values, "trait")
-    return respond(response, reload(row), convert.traits)
+    return save(response, row, if_match, values, "trait", convert.traits)
 
 
 def trait_users(trait_id: int) -> list[str]:
@@ -300,10 +303,7 @@ def update_responsibility(
     values: dict[str, Any] = {key: changes[key] for key in ("name",) if key in changes}
     if "ou_id" in changes:
         values["ou"] = org_unit_ref(principal, changes["ou_id"], row.tenant_id).id
-    expected = expected_version(if_match, row.version, "responsibility", required=True)
-    with db.database.atomic():
-        versioned_update(row, expected, values, "responsibility")
-    return respond(response, reload(row), convert.responsibilities)
+    return save(response, row, if_match, values, "responsibility", convert.responsibilities)
 
 
 @router.delete("/responsibilities/{responsibility_id}", status_code=204, tags=["responsibilities"])

@@ -12,12 +12,13 @@ from stratus_tui.server.crud import (
     Limit,
     Search,
     contains,
+    created,
     expected_version,
     get_or_404,
     paginate,
-    set_etag,
+    respond,
+    save,
     versioned_delete,
-    versioned_update,
 )
 from stratus_tui.server.deps import Caller
 from stratus_tui.server.errors import conflict, forbidden, invalid
@@ -50,8 +51,7 @@ def list_tenants(
 @router.get("/tenants/{tenant_id}")
 def get_tenant(tenant_id: int, principal: Caller, response: Response) -> m.Tenant:
     row = _tenant(principal, tenant_id)
-    set_etag(response, row.version)
-    return convert.tenants([row])[0]
+    return respond(response, row, convert.tenants)
 
 
 @router.post("/tenants", status_code=201, summary="Create a tenant (system admins)")
@@ -62,9 +62,7 @@ def create_tenant(body: m.TenantCreate, principal: Caller, response: Response) -
     with db.database.atomic():
         row = db.Tenant.create(**body.model_dump())
         db.OrgUnit.create(tenant=row.id, parent=None, name="System", is_system=True)
-    set_etag(response, row.version)
-    response.headers["Location"] = f"/api/v1/tenants/{row.id}"
-    return convert.tenants([row])[0]
+    return created(response, "tenants", row, convert.tenants)
 
 
 @router.patch("/tenants/{tenant_id}")
@@ -84,12 +82,7 @@ def update_tenant(
         db.Tenant.select().where(db.Tenant.name == changes["name"], db.Tenant.id != row.id).exists()
     ):
         raise conflict(f"A tenant named {changes['name']!r} exists already")
-    expected = expected_version(if_match, row.version, "tenant", required=True)
-    with db.database.atomic():
-        versioned_update(row, expected, changes, "tenant")
-    row = db.Tenant.get_by_id(row.id)
-    set_etag(response, row.version)
-    return convert.tenants([row])[0]
+    return save(response, row, if_match, changes, "tenant", convert.tenants)
 
 
 @router.delete("/tenants/{tenant_id}", status_code=204, summary="Delete a tenant and all it holds")
@@ -144,8 +137,7 @@ def list_o365_apps(
 @router.get("/o365-apps/{app_id}", tags=["o365"])
 def get_o365_app(app_id: int, principal: Caller, response: Response) -> m.O365App:
     row = _o365(principal, app_id)
-    set_etag(response, row.version)
-    return convert.o365_apps([row])[0]
+    return respond(response, row, convert.o365_apps)
 
 
 @router.post("/o365-apps", status_code=201, tags=["o365"])
@@ -167,9 +159,7 @@ def create_o365_app(body: m.O365AppCreate, principal: Caller, response: Response
             client_id=body.client_id,
             authority=body.authority or microsoft_authority(body.azure_tenant_id),
         )
-    set_etag(response, row.version)
-    response.headers["Location"] = f"/api/v1/o365-apps/{row.id}"
-    return convert.o365_apps([row])[0]
+    return created(response, "o365-apps", row, convert.o365_apps)
 
 
 @router.patch("/o365-apps/{app_id}", tags=["o365"])
@@ -188,12 +178,7 @@ def update_o365_app(
     follows_azure = row.authority == microsoft_authority(row.azure_tenant_id)
     if "azure_tenant_id" in changes and "authority" not in changes and follows_azure:
         changes["authority"] = microsoft_authority(changes["azure_tenant_id"])
-    expected = expected_version(if_match, row.version, "O365 application", required=True)
-    with db.database.atomic():
-        versioned_update(row, expected, changes, "O365 application")
-    row = db.O365App.get_by_id(row.id)
-    set_etag(response, row.version)
-    return convert.o365_apps([row])[0]
+    return save(response, row, if_match, changes, "O365 application", convert.o365_apps)
 
 
 @router.delete("/o365-apps/{app_id}", status_code=204, tags=["o365"])

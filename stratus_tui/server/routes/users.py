@@ -14,15 +14,15 @@ from stratus_tui.server.crud import (
     Limit,
     Search,
     contains,
-    expected_version,
+    created,
     get_or_404,
     paginate,
     reference,
     references,
     replace_links,
-    set_etag,
+    respond,
+    save,
     versioned_delete,
-    versioned_update,
 )
 from stratus_tui.server.deps import Caller
 from stratus_tui.server.errors import conflict, forbidden, invalid, not_found
@@ -101,8 +101,7 @@ def list_users(
 @router.get("/users/{user_id}")
 def get_user(user_id: int, principal: Caller, response: Response) -> m.User:
     row = _user(principal, user_id)
-    set_etag(response, row.version)
-    return convert.users([row])[0]
+    return respond(response, row, convert.users)
 
 
 def _check_roles(principal: Principal, roles: list[m.Role] | None, before: list[str]) -> None:
@@ -186,9 +185,7 @@ def create_user(body: m.UserCreate, principal: Caller, response: Response) -> m.
     with db.database.atomic():
         row = db.User.create(tenant=ou.tenant_id, **values)
         _write_links(row.id, linked)
-    set_etag(response, row.version)
-    response.headers["Location"] = f"/api/v1/users/{row.id}"
-    return convert.users([row])[0]
+    return created(response, "users", row, convert.users)
 
 
 def _team_admin_limits(principal: Principal, row: db.User, changes: dict[str, Any]) -> None:
@@ -240,13 +237,15 @@ def update_user(
     if row.tenant_id is None:
         raise forbidden("System admins are managed outside tenants")
     values, linked = _resolve(changes, row.tenant_id)
-    expected = expected_version(if_match, row.version, "user", required=True)
-    with db.database.atomic():
-        versioned_update(row, expected, values, "user")
-        _write_links(row.id, linked)
-    row = db.User.get_by_id(row.id)
-    set_etag(response, row.version)
-    return convert.users([row])[0]
+    return save(
+        response,
+        row,
+        if_match,
+        values,
+        "user",
+        convert.users,
+        links=lambda: _write_links(row.id, linked),
+    )
 
 
 @router.delete(

@@ -20,12 +20,10 @@ from stratus_tui.server.crud import (
     Search,
     contains,
     created,
-    expected_version,
     paginate,
-    reload,
     respond,
+    save,
     versioned_delete,
-    versioned_update,
 )
 from stratus_tui.server.deps import Caller, Context
 from stratus_tui.server.errors import ProblemError, conflict
@@ -113,10 +111,7 @@ def update_workflow(
         values["ou"] = org_unit_ref(principal, body.ou_id, row.tenant_id).id
     if body.definition is not None:
         values["definition"] = canonical_definition(body.definition)
-    expected = expected_version(if_match, row.version, "workflow", required=True)
-    with db.database.atomic():
-        versioned_update(row, expected, values, "workflow")
-    return respond(response, reload(row), convert.workflows)
+    return save(response, row, if_match, values, "workflow", convert.workflows)
 
 
 @router.delete("/workflows/{workflow_id}", status_code=204)
