@@ -30,7 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal UI for Stratus Agent contact-center administrators.",
     )
     parser.add_argument("--version", action="version", version=f"stratus-tui {__version__}")
+    parser.add_argument("--profile", metavar="NAME", help="the server profile to use (config file)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser(
+        "demo",
+        help="try stratus-tui on a built-in demo server (no set-up)",
+        description="Start the reference server with demo data on a free loopback port and "
+        "open the TUI on it; the server stops when the TUI exits. The demo data is kept in "
+        "your data folder, so the second start is fast.",
+    )
 
     serve = commands.add_parser(
         "serve",
@@ -69,8 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             options=options,
             explicit_seed=args.seed is not None or args.calls is not None,
         )
-    parser.print_help(sys.stderr)
-    return 2
+    if args.command == "demo":
+        from stratus_tui.launch import run_demo
+
+        return run_demo()
+    from stratus_tui.launch import run_tui
+
+    return run_tui(args.profile)
 
 
 if __name__ == "__main__":

@@ -12,16 +12,21 @@ import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import pytest_textual_snapshot as pts
 from fastapi import FastAPI
 
+from stratus_tui.api.client import StratusClient
+from stratus_tui.app import StratusApp
+from stratus_tui.config.settings import Profile, Settings
 from stratus_tui.server import db, passwords
 from stratus_tui.server.app import create_app, server_context
 from stratus_tui.server.clock import FakeClock
 from stratus_tui.server.seed import DEMO_PASSWORD, SeedOptions, seed_demo
+from tests.tui import PROFILE, Clocks
 
 # Snapshots live in the top-level snapshots/ folder (TESTING.md): the plugin looks its
 # extension class up at call time, so replacing it here redirects every snapshot.
@@ -108,6 +113,28 @@ async def client(
     transport = httpx.ASGITransport(app=server_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://stratus.test/api/v1") as c:
         yield c
+
+
+@pytest.fixture
+def clocks(clock: FakeClock) -> Clocks:
+    return Clocks(clock)
+
+
+@pytest.fixture
+def make_app(
+    server_app: FastAPI, server_db: Path, clock: FakeClock, clocks: Clocks
+) -> Callable[..., StratusApp]:
+    """Build the TUI on the in-process reference server, with both clocks under test control."""
+    server_app.state.context = server_context(clock=clock)
+
+    def factory(profile: Profile = PROFILE, **options: Any) -> StratusApp:
+        def client(chosen: Profile) -> StratusClient:
+            return StratusClient(chosen.url, transport=httpx.ASGITransport(app=server_app))
+
+        settings = Settings(profiles={profile.name: profile})
+        return StratusApp(settings, profile, client_factory=client, clock=clocks, **options)
+
+    return factory
 
 
 Login = Callable[[str], Awaitable[dict[str, str]]]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sys
 import tempfile
+import threading
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
@@ -56,7 +58,9 @@ def serve(
     options: SeedOptions,
     explicit_seed: bool,
     out: TextIO = sys.stdout,
+    watch_stdin: bool = False,
 ) -> int:
+    """Run until Ctrl+C or SIGTERM, or with ``watch_stdin`` until standard input closes."""
     import uvicorn  # imported here: `stratus-tui` itself must start fast
 
     from stratus_tui.server.app import create_app
@@ -64,6 +68,8 @@ def serve(
     # uvicorn shuts down gracefully, then re-raises the signal it caught: turn SIGTERM into a
     # normal exit (as Ctrl+C is) so the temporary database is removed either way.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if watch_stdin and sys.stdin is not None:
+        threading.Thread(target=_stop_at_end_of_stdin, name="watch-stdin", daemon=True).start()
     with ExitStack() as stack:
         if db_path is None:
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="stratus-serve-"))
@@ -102,6 +108,23 @@ def serve(
         except KeyboardInterrupt:
             return 130
     return 0
+
+
+def _stop_at_end_of_stdin() -> None:
+    """Read standard input to its end, then shut down as on SIGTERM.
+
+    ``stratus-tui demo`` holds the other end of this pipe: the kernel closes it when the parent
+    exits, however it exits (even SIGKILL), so the server never outlives the TUI.
+    """
+    try:
+        descriptor = sys.stdin.fileno()
+        # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader holds its
+        # lock, and the interpreter aborts when it cannot take that lock at exit.
+        while os.read(descriptor, 4096):
+            pass
+    except (OSError, ValueError):
+        pass  # unreadable or closed: no parent to wait for either
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

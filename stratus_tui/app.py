@@ -1,0 +1,253 @@
+"""The Textual app: settings, keymap, the login gate, the session's life, clean exits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from textual import events, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from stratus_tui.config.settings import Profile, Settings
+from stratus_tui.keys import spec
+from stratus_tui.resources import styles_path
+from stratus_tui.screens.bindings import bind
+from stratus_tui.screens.login import LoginScreen
+
+if TYPE_CHECKING:
+    from stratus_tui.api.client import StratusClient
+    from stratus_tui.api.models import SessionInfo
+    from stratus_tui.screens.main import MainScreen
+    from stratus_tui.session import ClientFactory, Session
+
+# SSH dropped (SIGHUP) or asked to stop (SIGTERM): log out briefly, restore the terminal,
+# and exit as a shell reports the signal, instead of dying without cleanup.
+SIGNAL_EXITS = {"SIGHUP": 129, "SIGTERM": 143}
+ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
+EXPIRED = "Your session ended after 10 minutes without input; unsaved changes were discarded."
+
+
+class StratusApp(App[None]):
+    TITLE = "stratus-tui"
+    # Sign-in is the default screen (never pushed, so its own CSS_PATH would not load).
+    CSS_PATH = styles_path("login.tcss")
+    BINDINGS = [
+        bind("quit", "quit", priority=True),
+        bind("palette", "command_palette", show=False, priority=True),
+        bind("help", "help"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        profile: Profile,
+        *,
+        client_factory: ClientFactory | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        demo_accounts: Sequence[tuple[str, str]] = (),
+        demo_password: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.profile = profile
+        self._client_factory = client_factory
+        self.clock = clock
+        self.demo = (demo_accounts, demo_password)
+        self.session: Session | None = None
+        self.main_screen: MainScreen | None = None
+        self._crash: BaseException | None = None
+
+    def on_mount(self) -> None:
+        if self.settings.theme:
+            self.theme = self.settings.theme
+        self.set_keymap(self.settings.keymap)
+        self.set_interval(1.0, self.check_session)
+        self._catch_signals()
+        for warning in self.settings.warnings:  # e.g. a password over plain http
+            self.notify(warning, severity="warning", timeout=15)
+
+    def get_default_screen(self) -> Screen[Any]:
+        # Sign-in is the bottom of the stack: painted first (no blank screen before it),
+        # and what every ended session returns to.
+        accounts, password = self.demo
+        return LoginScreen(self.profile, demo_accounts=accounts, demo_password=password)
+
+    def key_for(self, binding_id: str) -> str:
+        """How the key of a binding reads today (with the user's keymap applied)."""
+        keys = self.settings.keymap.get(binding_id) or spec(binding_id).keys
+        return self.get_key_display(Binding(keys.split(",")[0].strip(), ""))
+
+    # --- the session --------------------------------------------------------------------
+
+    def open_client(self, profile: Profile) -> StratusClient:
+        if self._client_factory is not None:
+            return self._client_factory(profile)
+        from stratus_tui.session import open_client
+
+        return open_client(profile)
+
+    def signed_in(self, client: StratusClient, info: SessionInfo) -> None:
+        # Imported here, not at start-up: sign-in is painted without them.
+        from stratus_tui.auth.idle import IdleClock
+        from stratus_tui.screens.main import MainScreen
+        from stratus_tui.session import Session
+
+        self.session = Session(self.profile, client, info.user, IdleClock(clock=self.clock))
+        self.main_screen = MainScreen(self.session)
+        self.push_screen(self.main_screen)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, ACTIVITY) and self.session is not None:
+            self.session.idle.user_input()
+        await super().on_event(event)
+
+    def check_session(self) -> None:
+        """Once a second: warn, expire, or tell the server the user is still there."""
+        session = self.session
+        if session is None:
+            return
+        from stratus_tui.auth.idle import IdleState
+        from stratus_tui.screens.expiry import ExpiryWarning
+
+        state = session.idle.state()
+        left = session.idle.seconds_left()
+        if isinstance(self.screen, ExpiryWarning):
+            self.screen.show_seconds_left(left)
+        if self.main_screen is not None and self.main_screen.is_mounted:
+            self.main_screen.show_time_left(left)
+        if state is IdleState.EXPIRED:
+            self.end_session(EXPIRED)
+        elif state is IdleState.WARNING and not isinstance(self.screen, ExpiryWarning):
+            self.push_screen(ExpiryWarning(left), self._warning_closed)
+        elif session.idle.keepalive_due():
+            self.keepalive()
+
+    def _warning_closed(self, continued: bool | None) -> None:
+        if continued and self.session is not None:
+            self.session.idle.user_input()
+            self.keepalive()
+
+    @work(exclusive=True, group="keepalive", exit_on_error=False)
+    async def keepalive(self) -> None:
+        from stratus_tui.api.errors import StratusError, Unauthenticated
+
+        session = self.session
+        if session is None:
+            return
+        try:
+            await session.keepalive()
+        except Unauthenticated as error:
+            if self.session is session:
+                self.end_session(str(error))
+        except StratusError as error:
+            self.notify(f"Could not reach the server: {error}", severity="warning")
+
+    def end_session(self, message: str | None = None) -> None:
+        """Back to sign-in: drop every screen (and unsaved edit), in-flight work and token."""
+        session, self.session = self.session, None
+        if session is None:
+            return
+        self.main_screen = None
+        self.workers.cancel_all()
+        # Every screen above sign-in goes, and with it every unsaved edit.
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        login = self.screen_stack[0]
+        if isinstance(login, LoginScreen):
+            login.reset(message, username=session.user.upn)
+        self.run_worker(session.end(), group="logout", exit_on_error=False)
+
+    def action_logout(self) -> None:
+        self.end_session("You have logged out.")
+
+    async def action_quit(self) -> None:
+        if self.session is not None:
+            session, self.session = self.session, None
+            await session.end()
+        self.exit()
+
+    # --- help and the command palette ---------------------------------------------------
+
+    def action_help(self) -> None:
+        from stratus_tui.screens.help import HelpScreen, help_for  # Markdown: load on demand
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        sections = help_for(self.screen.focused)
+        extra = [getattr(self.screen, "HELP", None)]
+        if self.main_screen is not None and self.screen is self.main_screen:
+            extra.insert(0, self.main_screen.page_help())
+        for text in extra:
+            if isinstance(text, str) and text.strip() and text.strip() not in sections:
+                sections.append(text.strip())
+        self.push_screen(HelpScreen(sections, self.key_for))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Help for this page and the keys", self.action_help)
+        if self.session is None:
+            return
+        from stratus_tui.navigation import visible_pages
+
+        main = self.main_screen
+        if main is not None:
+            for page in visible_pages(self.session.user):
+                yield SystemCommand(
+                    f"Go to {page.title}",
+                    page.summary,
+                    lambda page_id=page.id: main.open_page(page_id),
+                )
+        yield SystemCommand("Log out", "End the session and return to sign-in", self.action_logout)
+
+    # --- clean exits ---------------------------------------------------------------------
+
+    def _catch_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for name, code in SIGNAL_EXITS.items():
+            number = getattr(signal, name, None)
+            if number is None:
+                continue
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(number, self._stop_on_signal, code)
+
+    def _stop_on_signal(self, code: int) -> None:
+        self._leave(code)
+
+    @work(exclusive=True, group="leave", exit_on_error=False)
+    async def _leave(self, code: int) -> None:
+        session, self.session = self.session, None
+        if session is not None:
+            await session.end(limit=2.0)
+        self.exit(return_code=code)
+
+    def _handle_exception(self, error: Exception) -> None:
+        self._crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        # Textual's default prints a traceback with local variables, where a password or
+        # token may sit (SECURITY.md B). These two hooks are private Textual API: Textual is
+        # pinned exactly and tests/test_app_exits.py checks the behaviour on every upgrade.
+        from rich.text import Text
+
+        from stratus_tui.crashlog import write_crash_log
+
+        error = self._crash or RuntimeError("unknown error")
+        secrets = self.session.secrets() if self.session else []
+        try:
+            path: object = write_crash_log(error, secrets=secrets)
+        except OSError as log_error:
+            path = f"(the log could not be written: {log_error})"
+        self.bell()
+        self.panic(
+            Text(
+                f"stratus-tui stopped on an unexpected error: {type(error).__name__}.\n"
+                f"Details (no passwords or tokens) are in {path}"
+            )
+        )

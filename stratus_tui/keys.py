@@ -1,0 +1,59 @@
+"""Every remappable key binding: its id, default keys and description, in one place.
+
+The UI builds its Textual bindings from this table, the help screen lists it, and the config
+loader checks a ``keymap:`` section against it, so a typo in a binding id is a clear error
+at start-up rather than a key that silently does nothing. No Textual import: the config
+loader runs before the UI is imported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    id: str
+    keys: str  # Textual key names, comma-separated alternatives
+    label: str  # short, for the footer
+    description: str  # the help screen's line
+    scope: str  # where it applies, as the help screen groups it
+
+
+KEYS: tuple[KeySpec, ...] = (
+    KeySpec("quit", "ctrl+q", "Quit", "Quit stratus-tui (logs out first)", "everywhere"),
+    KeySpec(
+        "palette",
+        "ctrl+p",
+        "Palette",
+        "Command palette: every page and action, by name",
+        "everywhere",
+    ),
+    KeySpec(
+        "help", "question_mark,f1", "Help", "Help for this page and the focused item", "everywhere"
+    ),
+    KeySpec(
+        "back",
+        "escape",
+        "Back",
+        "Back: close a dialog, leave a field, return to the sidebar",
+        "everywhere",
+    ),
+    KeySpec("refresh", "r", "Refresh", "Fetch this page again from the server", "pages"),
+    KeySpec("filter", "slash", "Filter", "Filter this list as you type", "lists"),
+    KeySpec("sidebar", "ctrl+b", "Sidebar", "Move focus to the sidebar", "pages"),
+    KeySpec("logout", "ctrl+l", "Log out", "Log out and return to the sign-in screen", "pages"),
+    KeySpec("page_home", "1", "Home", "Go to Home", "sidebar"),
+    KeySpec("page_agents", "2", "Agents", "Go to Agents", "sidebar"),
+    KeySpec("page_services", "3", "Configuring Services", "Go to Configuring Services", "sidebar"),
+    KeySpec("page_privacy", "4", "Data Privacy", "Go to Data Privacy", "sidebar"),
+    KeySpec("page_chat", "5", "Live Chat", "Go to Live Chat", "sidebar"),
+    KeySpec("page_settings", "6", "Settings", "Go to Settings", "sidebar"),
+    KeySpec("page_reporting", "7", "Reporting", "Go to Reporting", "sidebar"),
+)
+
+KEY_IDS: frozenset[str] = frozenset(spec.id for spec in KEYS)
+
+
+def spec(binding_id: str) -> KeySpec:
+    return next(item for item in KEYS if item.id == binding_id)

@@ -1,0 +1,1 @@
+"""Screens and pages: they own state, run IO in workers, and pass plain data down."""

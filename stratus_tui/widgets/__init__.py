@@ -1,0 +1,1 @@
+"""Reusable widgets. They get plain data and report with messages; no IO here."""

@@ -1,0 +1,62 @@
+"""Helpers for driving the TUI in tests (the fixtures that build apps are in conftest)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+from textual.worker import WorkerCancelled
+
+from stratus_tui.app import StratusApp
+from stratus_tui.config.settings import Profile
+from stratus_tui.screens.login import LoginScreen
+from stratus_tui.server.clock import FakeClock
+from stratus_tui.widgets.sidebar import Sidebar
+
+PROFILE = Profile(name="lab", url="http://stratus.test", label_color="green")
+
+
+class Clocks:
+    """The app's monotonic clock and the server's clock, moved together."""
+
+    def __init__(self, server: FakeClock) -> None:
+        self.server = server
+        self.monotonic = 5000.0
+
+    def __call__(self) -> float:
+        return self.monotonic
+
+    def advance(self, seconds: float) -> None:
+        self.monotonic += seconds
+        self.server.advance(int(seconds))
+
+
+async def sign_in(pilot: Pilot[Any], username: str, password: str = "demo") -> None:
+    """Fill in the sign-in form and submit it (values set directly: key presses are slow)."""
+    app = pilot.app
+    await pilot.pause()  # the sign-in screen is the default screen: let it compose
+    screen = app.screen
+    assert isinstance(screen, LoginScreen)
+    screen.query_one("#username", Input).value = username
+    screen.query_one("#password", Input).value = password
+    await screen.sign_in().wait()
+    await pilot.pause()
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait for every worker; a cancelled one is fine (ending a session cancels on purpose)."""
+    for worker in list(pilot.app.workers):
+        with contextlib.suppress(WorkerCancelled):
+            await worker.wait()
+    await pilot.pause()
+
+
+def message(app: StratusApp) -> str:
+    return str(app.screen.query_one("#message", Static).render())
+
+
+def sidebar_entries(app: StratusApp) -> list[str]:
+    sidebar = app.screen.query_one(Sidebar)
+    return [str(sidebar.get_option_at_index(i).id) for i in range(sidebar.option_count)]
