@@ -62,6 +62,7 @@ class StratusApp(App[None]):
         self.session: Session | None = None
         self.main_screen: MainScreen | None = None
         self._crash: BaseException | None = None
+        self.server_unreachable = False
 
     def on_mount(self) -> None:
         if self.settings.theme:
@@ -145,8 +146,16 @@ class StratusApp(App[None]):
         except Unauthenticated as error:
             if self.session is session:
                 self.end_session(str(error))
+            return
         except StratusError as error:
-            self.notify(f"Could not reach the server: {error}", severity="warning")
+            session.idle.keepalive_failed()
+            if not self.server_unreachable:  # say it once per outage, not every retry
+                self.server_unreachable = True
+                self.notify(str(error), title="Server unreachable", severity="warning", timeout=10)
+            return
+        if self.server_unreachable:
+            self.server_unreachable = False
+            self.notify("The server answers again.", title="Connection restored")
 
     def end_session(self, message: str | None = None) -> None:
         """Back to sign-in: drop every screen (and unsaved edit), in-flight work and token."""

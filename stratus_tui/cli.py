@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
+from typing import Any, NoReturn
 
 from stratus_tui import __version__
 
@@ -24,8 +26,48 @@ def _count(text: str) -> int:
     return value
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a date like 2026-07-01") from None
+
+
+class Parser(argparse.ArgumentParser):
+    """``usage_exit``: the exit code of a usage error. ``status`` uses 3 ("could not tell"),
+    because its 0, 1 and 2 are verdicts a monitoring script acts on."""
+
+    usage_exit = 2
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(self.usage_exit, f"{self.prog}: error: {message}\n")
+
+
+def _connection_options() -> Parser:
+    """--profile | --url with --user: the options of every headless command."""
+    options = Parser(add_help=False)
+    choice = options.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--profile",
+        dest="command_profile",
+        metavar="NAME",
+        help="a profile of the config file (default: the default profile)",
+    )
+    choice.add_argument(
+        "--url", metavar="URL", help="the server's address instead of a profile (needs --user)"
+    )
+    options.add_argument(
+        "--user",
+        metavar="NAME",
+        help="the user to sign in as (with --url, or instead of the profile's username); "
+        "the password is read from the STRATUS_PASSWORD environment variable",
+    )
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="stratus-tui",
         description="A terminal UI for Stratus Agent contact-center administrators.",
     )
@@ -56,12 +98,81 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", type=Path, help="database file (kept; generated when missing)")
     serve.add_argument("--seed", type=int, help="demo data seed (default 7)")
     serve.add_argument("--calls", type=_count, help="conversations to generate (default 150,000)")
+
+    connection = _connection_options()
+    status = commands.add_parser(
+        "status",
+        parents=[connection],
+        help="can calls be routed? (exit 0 ok, 1 degraded, 2 down, 3 could not tell)",
+        description="Sign in, read the state of every server instance and component, and "
+        "say whether calls can be routed. Exit code: 0 all running, 1 degraded (calls can "
+        "be routed), 2 calls cannot be routed, 3 the status could not be told (one line on "
+        "stderr). See docs/status.md.",
+    )
+    status.usage_exit = 3
+    status.add_argument(
+        "--json", action="store_true", help="print JSON (docs/status.schema.json) for scripts"
+    )
+    status.set_defaults(leaf=status)
+
+    export = commands.add_parser(
+        "export",
+        help="write data to a file (CSV)",
+        description="Write data from the server to a file, CSV-injection-safe and atomically.",
+    )
+    kinds = export.add_subparsers(dest="export_kind", metavar="WHAT", required=True)
+    usage = kinds.add_parser(
+        "license-usage",
+        parents=[connection],
+        help="daily license usage per org unit",
+        description="Daily license usage per org unit as CSV (the rows your role may see). "
+        "Exit code: 0 written, 1 the file could not be written, 3 the data could not be "
+        "fetched.",
+    )
+    usage.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="the CSV file (default: license-usage-<today>.csv in your Downloads folder)",
+    )
+    usage.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="first day")
+    usage.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="last day")
+    usage.set_defaults(leaf=usage)
     return parser
+
+
+def _connection(args: argparse.Namespace) -> dict[str, Any]:
+    """The server and user options, with ``--profile`` before the command merged in."""
+    leaf: argparse.ArgumentParser = args.leaf
+    profile = args.command_profile
+    if args.profile is not None:
+        if profile is not None and profile != args.profile:
+            leaf.error(f"two different profiles: --profile {args.profile} and {profile}")
+        profile = args.profile
+    if profile is not None and args.url is not None:
+        leaf.error("argument --url: not allowed with argument --profile")
+    if args.url is not None and not args.user:
+        leaf.error("--url needs --user (the user to sign in as)")
+    return {"profile": profile, "url": args.url, "user": args.user}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # reported by the command's own parser, so `status` exits 3 for it too
+        getattr(args, "leaf", parser).error(f"unrecognized arguments: {' '.join(extras)}")
+    if args.command == "status":
+        from stratus_tui.commands import status
+
+        return status.run(**_connection(args), as_json=args.json)
+    if args.command == "export":
+        from stratus_tui.commands import export
+
+        if args.date_from and args.date_to and args.date_from > args.date_to:
+            args.leaf.error("--from must not be after --to")
+        return export.run_license_usage(
+            **_connection(args), output=args.output, date_from=args.date_from, date_to=args.date_to
+        )
     if args.command == "serve":
         from stratus_tui.server.seed import SeedOptions
         from stratus_tui.server.serve import serve

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,6 +73,19 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         monkeypatch.setenv(name, str(tmp_path / name.lower()))
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("STRATUS_PASSWORD", raising=False)
+
+
+@pytest.fixture
+def steady_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For snapshots: fix what varies between runs (cursor blink, the clock, the time zone)."""
+    from textual.widgets import Input
+
+    from stratus_tui import dashboard
+
+    monkeypatch.setattr(Input, "cursor_blink", False)
+    monkeypatch.setattr(dashboard, "now", lambda: datetime(2026, 11, 22, 11, 58, 7, tzinfo=UTC))
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
 
 
 @pytest.fixture(scope="session")
@@ -135,6 +153,46 @@ def make_app(
         return StratusApp(settings, profile, client_factory=client, clock=clocks, **options)
 
     return factory
+
+
+@dataclass
+class Served:
+    """A reference server in a child process on a loopback port."""
+
+    url: str
+    database: Path
+    process: subprocess.Popen[str]
+
+    def stop(self) -> None:
+        """Gone at once, as a crashed or unplugged server is."""
+        self.process.kill()
+        self.process.wait(timeout=15)
+
+
+@pytest.fixture
+def loopback_server(tmp_path: Path) -> Iterator[Served]:
+    """`stratus-tui serve` in a child process on a free loopback port."""
+    database = tmp_path / "server.sqlite3"
+    command = [sys.executable, "-m", "stratus_tui", "serve", "--port", "0", "--calls", "0"]
+    process = subprocess.Popen(
+        [*command, "--db", str(database)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    url = ""
+    for line in process.stdout:
+        if found := re.search(r"listening on (http://\S+)", line):
+            url = found.group(1)
+            break
+    try:
+        assert url, "the server did not start"
+        yield Served(url, database, process)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=15)
 
 
 Login = Callable[[str], Awaitable[dict[str, str]]]

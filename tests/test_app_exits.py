@@ -6,21 +6,20 @@ in a pseudo-terminal against a real server on a loopback port.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from stratus_tui.app import StratusApp
 from stratus_tui.config import paths
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, Served
 from tests.tui import sign_in
 
 
@@ -90,36 +89,12 @@ class Terminal:
         os.close(self.master)
 
 
-@pytest.fixture
-def loopback_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    database = tmp_path / "server.sqlite3"
-    command = [sys.executable, "-m", "stratus_tui", "serve", "--port", "0", "--calls", "0"]
-    server = subprocess.Popen(
-        [*command, "--db", str(database)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert server.stdout is not None
-    url = ""
-    for line in server.stdout:
-        if found := re.search(r"listening on (http://\S+)", line):
-            url = found.group(1)
-            break
-    try:
-        assert url
-        yield url, database
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-
-
 @pytest.mark.socket
 @pytest.mark.parametrize(("signame", "code"), [("SIGHUP", 129), ("SIGTERM", 143)])
 def test_a_signal_logs_out_and_exits_cleanly(
-    loopback_server: tuple[str, Path], tmp_path: Path, signame: str, code: int
+    loopback_server: Served, tmp_path: Path, signame: str, code: int
 ) -> None:
-    url, database = loopback_server
+    url, database = loopback_server.url, loopback_server.database
     config = tmp_path / "config.yaml"
     config.write_text(f"profiles:\n  lab:\n    url: {url}\n    username: {ADMIN}\n")
     config.chmod(0o600)

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
 
 from stratus_tui.app import StratusApp
 from stratus_tui.config.settings import Profile
@@ -23,9 +22,8 @@ DEMO = Profile(name="demo", url="http://stratus.test", username=ADMIN, label_col
 
 
 @pytest.fixture(autouse=True)
-def _no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A blinking cursor would make every snapshot a coin toss."""
-    monkeypatch.setattr(Input, "cursor_blink", False)
+def _steady(steady_screen: None) -> None:
+    """Every snapshot here uses the fixed clock and no cursor blink."""
 
 
 @pytest.fixture

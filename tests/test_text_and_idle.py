@@ -116,3 +116,16 @@ def test_sidebar_pages_by_role(role: str, chat: bool, pages: list[str]) -> None:
     tenant = None if role == "system_admin" else 1
     user = User(role, tenant, chat)
     assert [page.id for page in visible_pages(user)] == pages
+
+
+def test_a_failed_keepalive_is_retried_later_not_every_second() -> None:
+    clock = FakeMonotonic()
+    idle = IdleClock(clock=clock)
+    clock.now += 61
+    idle.user_input()
+    assert idle.keepalive_due()
+    idle.keepalive_failed()
+    clock.now += 1
+    assert not idle.keepalive_due()
+    clock.now += 15
+    assert idle.keepalive_due()

@@ -19,6 +19,7 @@ from enum import Enum
 IDLE_LIMIT = 10 * 60
 WARNING_BEFORE = 60
 KEEPALIVE_EVERY = 60
+KEEPALIVE_RETRY = 15  # after a failed keepalive (server unreachable), try again this much later
 
 
 class IdleState(Enum):
@@ -43,12 +44,17 @@ class IdleClock:
         now = clock()
         self.last_input = now
         self.last_keepalive = now  # signing in counts as both
+        self._retry_at = now
 
     def user_input(self) -> None:
         self.last_input = self._clock()
 
     def keepalive_sent(self) -> None:
         self.last_keepalive = self._clock()
+
+    def keepalive_failed(self) -> None:
+        """The server could not be told; wait a little before trying again."""
+        self._retry_at = self._clock() + KEEPALIVE_RETRY
 
     def seconds_left(self) -> float:
         return self.idle_limit - (self._clock() - self.last_input)
@@ -65,7 +71,9 @@ class IdleClock:
         """True when the server has not yet heard of input the user made."""
         if self.state() is IdleState.EXPIRED:
             return False
+        now = self._clock()
         return (
             self.last_input > self.last_keepalive
-            and self._clock() - self.last_keepalive >= self.keepalive_every
+            and now - self.last_keepalive >= self.keepalive_every
+            and now >= self._retry_at
         )

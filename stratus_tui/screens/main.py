@@ -46,12 +46,13 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         user = self.session.user
         profile = self.session.profile
-        yield StatusHeader(
+        self.header = StatusHeader(
             profile.name,
             profile.label_color,
             read_only=profile.read_only,
             user_line=user_line(user.first_name, user.last_name, user.role, user.tenant_name),
         )
+        yield self.header
         key_for = getattr(self.app, "key_for", lambda binding_id: "")
         with Horizontal(id="body"):
             yield Sidebar(
@@ -74,7 +75,9 @@ class MainScreen(Screen[None]):
         try:
             switcher.query_one(f"#{page_id}")
         except NoMatches:
-            switcher.mount(page_widget(page(page_id)))
+            settings = getattr(self.app, "settings", None)
+            refresh = settings.refresh_seconds if settings is not None else 30
+            switcher.mount(page_widget(page(page_id), self.session, refresh))
         switcher.current = page_id
         self.current_page = page_id
         self.query_one(Sidebar).select_page(page_id)
@@ -109,4 +112,5 @@ class MainScreen(Screen[None]):
         return sections[0] if sections else None
 
     def show_time_left(self, seconds: float | None) -> None:
-        self.query_one(StatusHeader).show_time_left(seconds)
+        # A direct reference: this runs every second, also under dialogs.
+        self.header.show_time_left(seconds)

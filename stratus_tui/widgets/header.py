@@ -60,12 +60,13 @@ class StatusHeader(Horizontal):
         self._read_only = read_only
         self._user_line = user_line or Content("")
         self._time_left: str = ""
+        self._time_label = Label("", id="time-left")
 
     def compose(self) -> ComposeResult:
         yield Label("Stratus", classes="title")
         yield profile_badge(*self._profile)
         yield Label(self._user_line, id="user")
-        yield Label("", id="time-left")
+        yield self._time_label
         if self._read_only:
             yield Label(" READ-ONLY ", classes="read-only")
 
@@ -77,7 +78,7 @@ class StatusHeader(Horizontal):
             text = f"session ends in {whole // 60}:{whole % 60:02d}"
         if text != self._time_left:
             self._time_left = text
-            self.query_one("#time-left", Label).update(text)
+            self._time_label.update(text)
 
 
 def user_line(first: str, last: str, role: str, tenant: str | None) -> Content:

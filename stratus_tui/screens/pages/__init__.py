@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.widget import Widget
 
 from stratus_tui.navigation import PageSpec
 from stratus_tui.screens.pages.placeholder import PlaceholderPage
 
+if TYPE_CHECKING:
+    from stratus_tui.session import Session
 
-def page_widget(spec: PageSpec) -> Widget:
-    """The widget for a page (pages that later issues fill show what they will hold)."""
+
+def page_widget(spec: PageSpec, session: Session, refresh_seconds: int) -> Widget:
+    """The widget for a page; pages a later version fills say what they will hold."""
+    if spec.id == "home":
+        from stratus_tui.screens.pages.home import HomePage
+
+        return HomePage(session, refresh_seconds, id=spec.id)
     return PlaceholderPage(spec, id=spec.id)

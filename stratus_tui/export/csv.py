@@ -1,0 +1,193 @@
+"""The one CSV writer of stratus-tui: every export (license usage, reporting, privacy) uses it.
+
+**CSV injection** (OWASP "CSV Injection", CWE-1236, SECURITY.md A3). A spreadsheet runs a
+cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula (``=HYPERLINK(...)`` leaks
+data, DDE runs programs); tab, CR, LF and NUL at the start can hide such a prefix, and so can
+leading spaces. ``neutralise`` puts a ``'`` before such a text cell, so the spreadsheet shows
+it as text.
+
+The one exception: a cell that is *exactly* an E.164 phone number (``+41446681800``) or a
+plain signed number (``-12``, ``+3.5``) is written as it is. Made of a sign and digits only,
+it cannot hold a formula, and a ``'`` in front of every phone number would make the numbers
+unreadable and break every script that reads them back. A phone number written with spaces
+(``+41 44 668 18 00``) is not exact E.164 and does get the ``'``.
+
+Cells are also made encodable: NUL characters are removed and lone surrogates (which JSON
+lets through, but UTF-8 cannot encode) become U+FFFD.
+
+**Files.** RFC 4180 (``\\r\\n``, quoted only where needed), UTF-8 with a byte order mark,
+written atomically (SECURITY.md D): a temp file in the same folder, fsync, ``os.replace``, so
+a crash leaves the old file or the whole new one, never half a file or a stray temp file.
+Files are 0600; a folder this module creates is 0700. Rows are streamed, never all held.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+__all__ = ["PROGRESS_EVERY", "ExportError", "default_export_dir", "neutralise", "write_csv"]
+
+PROGRESS_EVERY = 10_000  # rows between two progress(count) calls
+# What a spreadsheet may read as the start of a formula (or hide one behind).
+DANGEROUS_FIRST = frozenset("=+-@\t\r\n\0")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+SIGNED_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+class ExportError(Exception):
+    """A file could not be written: one line saying what and where."""
+
+
+def neutralise(cell: object) -> str:
+    """``cell`` as the text to write: formulas defused, NUL removed, encodable."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, int | float):
+        return str(cell)  # our own number, not text: "-3" is a value, not a formula
+    if isinstance(cell, dt.date | dt.time):  # datetime is a date
+        return cell.isoformat()
+    text = cell if isinstance(cell, str) else str(cell)
+    if "\0" in text:
+        text = text.replace("\0", "")
+    if not text.isascii():
+        text = _SURROGATES.sub("\ufffd", text)
+    stripped = text.lstrip(" ")
+    if not stripped or stripped[0] not in DANGEROUS_FIRST:
+        return text
+    if E164.fullmatch(text) or SIGNED_NUMBER.fullmatch(text):
+        return text
+    return "'" + text
+
+
+def default_export_dir() -> Path:
+    """The user's Downloads folder, else Documents, else home (the first that exists)."""
+    import platformdirs
+
+    for folder in (platformdirs.user_downloads_dir(), platformdirs.user_documents_dir()):
+        if folder and Path(folder).is_dir():
+            return Path(folder)
+    return Path.home()
+
+
+def write_csv(
+    path: Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write ``header`` and ``rows`` to ``path`` atomically; returns the number of rows.
+
+    An exception from ``rows`` (or ``progress``) propagates unchanged; a file-system problem
+    becomes an :class:`ExportError`. Either way the old file, if any, is left as it was.
+    """
+    path = Path(path)
+    folder = _prepare_folder(path)
+    try:
+        descriptor, temp_name = tempfile.mkstemp(
+            dir=folder, prefix=f".{path.name}.", suffix=".tmp"
+        )  # mode 0600
+    except OSError as error:
+        raise _export_error(f"cannot create a file in {folder}", error) from None
+    temp = Path(temp_name)
+    try:
+        # utf-8-sig writes a byte order mark: without it Excel reads the file in the
+        # system's legacy code page and shows "ZoÃ«" for "Zoë".
+        with os.fdopen(descriptor, "w", encoding="utf-8-sig", newline="") as stream:
+            count = _write_rows(stream, header, rows, progress, path)
+            try:
+                stream.flush()
+                os.fsync(stream.fileno())
+            except OSError as error:
+                raise _export_error(f"cannot write {path}", error) from None
+        try:
+            temp.replace(path)
+        except OSError as error:
+            raise _export_error(f"cannot write {path}", error) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    _fsync_folder(folder)
+    return count
+
+
+def _write_rows(
+    stream: TextIO,
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    progress: Callable[[int], None] | None,
+    path: Path,
+) -> int:
+    writer = csv.writer(stream, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    count = 0
+    try:
+        writer.writerow([neutralise(cell) for cell in header])
+    except OSError as error:
+        raise _export_error(f"cannot write {path}", error) from None
+    # Errors of the rows themselves (the iterator, progress) are not the file's: they pass
+    # through unchanged; only the file system's become an ExportError.
+    for row in rows:
+        line = [neutralise(cell) for cell in row]
+        try:
+            writer.writerow(line)
+        except OSError as error:
+            raise _export_error(f"cannot write {path}", error) from None
+        count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+    return count
+
+
+def _prepare_folder(path: Path) -> Path:
+    """The folder for ``path``, created 0700 (with any missing parents) when it is missing."""
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a folder, not a file name")
+    folder = path.parent
+    missing: list[Path] = []
+    current = folder
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    if current.exists() and not current.is_dir():
+        raise ExportError(f"cannot write {path}: {current} is a file, not a folder")
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=0o700)
+        except FileExistsError:
+            pass  # made meanwhile by someone else
+        except OSError as error:
+            raise _export_error(f"cannot create the folder {created}", error) from None
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {path}: {folder} is not a folder")
+    return folder
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); Windows cannot open a folder, and needs not."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    try:
+        descriptor = os.open(folder, flags)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _export_error(what: str, error: OSError) -> ExportError:
+    reason = (error.strerror or str(error) or type(error).__name__).lower()
+    return ExportError(f"{what}: {reason}")
