@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from stratus_tui.config.settings import Profile, Settings
@@ -19,6 +20,7 @@ from stratus_tui.keys import spec
 from stratus_tui.resources import styles_path
 from stratus_tui.screens.bindings import bind
 from stratus_tui.screens.login import LoginScreen
+from stratus_tui.text import clean
 
 if TYPE_CHECKING:
     from stratus_tui.api.client import StratusClient
@@ -78,6 +80,28 @@ class StratusApp(App[None]):
         # and what every ended session returns to.
         accounts, password = self.demo
         return LoginScreen(self.profile, demo_accounts=accounts, demo_password=password)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification, from any widget, ends here: never markup, never escapes.
+
+        Messages carry server words (error details, names) and file paths, and Textual
+        reads a notification as markup by default, where ``[/oops]`` raises.
+        """
+        super().notify(
+            clean(message, keep="\n"),
+            title=clean(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def key_for(self, binding_id: str) -> str:
         """How the key of a binding reads today (with the user's keymap applied)."""

@@ -7,7 +7,8 @@ see the license and the services. The three requests run concurrently.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -100,4 +101,35 @@ async def load_dashboard(client: StratusClient, role: str, *, background: bool) 
         license=license_use,
         services=services,
         fetched_at=now(),
+    )
+
+
+def to_json(data: DashboardData) -> str:
+    """The dashboard as the cache keeps it, to paint it at once on the next start."""
+    return json.dumps(
+        {
+            "instances": [item.model_dump(mode="json") for item in data.instances],
+            "license": None if data.license is None else asdict(data.license),
+            "services": None if data.services is None else asdict(data.services),
+            "fetched_at": data.fetched_at.isoformat(),
+        }
+    )
+
+
+def from_json(text: str) -> DashboardData | None:
+    """A cached dashboard, or None when the cache holds something this version cannot read."""
+    try:
+        raw = json.loads(text)
+        instances = [models.ServerInstance.model_validate(item) for item in raw["instances"]]
+        license_use = None if raw["license"] is None else LicenseUse(**raw["license"])
+        services = None if raw["services"] is None else ServicesSummary(**raw["services"])
+        fetched_at = datetime.fromisoformat(raw["fetched_at"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return DashboardData(
+        instances=tuple(instances),
+        health=evaluate(instances),
+        license=license_use,
+        services=services,
+        fetched_at=fetched_at,
     )

@@ -99,3 +99,18 @@ async def test_hostile_server_messages_on_the_sign_in_screen(clocks: Clocks, cas
         assert clean(hostile)[:24] in shown
         visible_text(app)
         assert app.is_running
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_notifications_show_hostile_text_literally(
+    make_app: Callable[..., StratusApp], case: str
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.notify(HOSTILE[case] or "x", title=HOSTILE[case])  # a widget's notify
+        await pilot.pause()
+        note = list(app._notifications)[-1]
+        assert note.message == clean(HOSTILE[case] or "x", keep="\n")
+        assert note.markup is False
+        visible_text(app)
+        assert app.is_running

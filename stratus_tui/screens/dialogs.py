@@ -92,3 +92,35 @@ class SaveAsDialog(ModalScreen[Path | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """A question with a few answers (buttons); escape answers None (cancel)."""
+
+    DEFAULT_CSS = "ChoiceDialog {" + DIALOG_CSS + "}"
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel_choice")]
+
+    def __init__(self, title: str, text: str, choices: list[tuple[str, str]]) -> None:
+        """``choices``: (answer id, button label), the first one the default."""
+        super().__init__()
+        self._title = title
+        self._text = text
+        self._choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self._title, classes="title")
+            yield Static(Content(self._text))  # literal: callers put paths and names in it
+            with Horizontal(id="buttons"):
+                for number, (answer, label) in enumerate(self._choices):
+                    yield Button(label, id=answer, variant="primary" if number == 0 else "default")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#{self._choices[0][0]}", Button).focus()
+
+    @on(Button.Pressed)
+    def _answered(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
@@ -31,9 +32,11 @@ O365_CHECK_DELAY = 0.3  # seconds of typing pause before asking the server about
 
 def domain_of(username: str) -> str:
     """The domain O365 sign-in depends on ("" until the user name has one)."""
+    from stratus_tui.api.validation import domain_error  # not on the start-up path
+
     local, at, domain = username.strip().rpartition("@")
     domain = domain.lower()
-    return domain if at and local and "." in domain else ""
+    return domain if at and local and domain_error(domain) is None else ""
 
 
 class LoginScreen(Screen[None]):
@@ -152,7 +155,7 @@ Sessions end after 10 minutes without input; you are warned one minute before.
             button.disabled = True  # signing in will say what is wrong with the server
             return
         button.disabled = not config.enabled
-        button.tooltip = (
+        button.tooltip = Content(  # literal: a tooltip string would be read as markup
             f"Sign in with your Microsoft account ({domain})"
             if config.enabled
             else f"No O365 application is configured for {domain}"
