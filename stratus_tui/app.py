@@ -52,19 +52,23 @@ class StratusApp(App[None]):
         *,
         client_factory: ClientFactory | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         demo_accounts: Sequence[tuple[str, str]] = (),
         demo_password: str | None = None,
+        use_cache: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.profile = profile
         self._client_factory = client_factory
-        self.clock = clock
+        self.clock = clock  # idle time and expiry
+        self.wall_clock = wall_clock  # what "now" is for history and reports (tests pin it)
         self.demo = (demo_accounts, demo_password)
         self.session: Session | None = None
         self.main_screen: MainScreen | None = None
         self._crash: BaseException | None = None
         self.server_unreachable = False
+        self.use_cache = use_cache
 
     def on_mount(self) -> None:
         if self.settings.theme:
@@ -118,13 +122,22 @@ class StratusApp(App[None]):
         return open_client(profile)
 
     def signed_in(self, client: StratusClient, info: SessionInfo) -> None:
+        self._start_session(client, info)
+
+    @work(exclusive=True, group="sign-in", exit_on_error=False)
+    async def _start_session(self, client: StratusClient, info: SessionInfo) -> None:
         # Imported here, not at start-up: sign-in is painted without them.
         from stratus_tui.auth.idle import IdleClock
         from stratus_tui.screens.main import MainScreen
-        from stratus_tui.session import Session
+        from stratus_tui.session import Session, open_cache
 
-        self.session = Session(self.profile, client, info.user, IdleClock(clock=self.clock))
-        self.main_screen = MainScreen(self.session)
+        session = Session(self.profile, client, info.user, IdleClock(clock=self.clock))
+        if self.use_cache:
+            session.cache, notice = await asyncio.to_thread(open_cache, self.profile, info.user)
+            if notice:
+                self.notify(notice, title="Local cache", severity="warning", timeout=10)
+        self.session = session
+        self.main_screen = MainScreen(session)
         self.push_screen(self.main_screen)
 
     async def on_event(self, event: events.Event) -> None:
@@ -197,7 +210,31 @@ class StratusApp(App[None]):
         self.run_worker(session.end(), group="logout", exit_on_error=False)
 
     def action_logout(self) -> None:
-        self.end_session("You have logged out.")
+        session = self.session
+        if session is None or session.cache is None:
+            self.end_session("You have logged out.")
+            return
+        from stratus_tui.screens.dialogs import ChoiceDialog
+
+        def answered(choice: str | None) -> None:
+            if choice is None or self.session is not session:
+                return
+            purge = choice == "delete"
+            self.end_session(
+                "You have logged out." + (" Your local cache is deleted." if purge else "")
+            )
+            if purge and session.cache is not None:
+                self.run_worker(asyncio.to_thread(session.cache.purge), exit_on_error=False)
+
+        self.push_screen(
+            ChoiceDialog(
+                "Log out",
+                "Keep this user's local cache (history and last known state) on this machine "
+                "for a faster start next time, or delete it?",
+                [("keep", "Log out, keep the cache"), ("delete", "Log out, delete the cache")],
+            ),
+            answered,
+        )
 
     async def action_quit(self) -> None:
         if self.session is not None:
@@ -236,6 +273,10 @@ class StratusApp(App[None]):
                     page.summary,
                     lambda page_id=page.id: main.open_page(page_id),
                 )
+        if main is not None and main.syncs_history:
+            yield SystemCommand(
+                "Sync history now", "Fetch new call history at once", main.sync_history
+            )
         yield SystemCommand("Log out", "End the session and return to sign-in", self.action_logout)
 
     # --- clean exits ---------------------------------------------------------------------

@@ -26,6 +26,13 @@ def _count(text: str) -> int:
     return value
 
 
+def _page_size(text: str) -> int:
+    value = _count(text)
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError("must be 1 to 10,000")
+    return value
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -117,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser(
         "export",
-        help="write data to a file (CSV)",
+        help="write data to a file (CSV, PDF)",
         description="Write data from the server to a file, CSV-injection-safe and atomically.",
     )
     kinds = export.add_subparsers(dest="export_kind", metavar="WHAT", required=True)
@@ -138,6 +145,79 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="first day")
     usage.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="last day")
     usage.set_defaults(leaf=usage)
+    team_help = "the team's name (or id), among the teams you may see"
+    report = kinds.add_parser(
+        "reporting",
+        parents=[connection],
+        help="a team's conversations of the last 4 months (CSV)",
+        description="Sync the local cache, then write every conversation of the team from "
+        "the first day of the month three months ago until now as CSV, with times local to "
+        "the team and in UTC. Exit code: 0 written, 1 the file could not be written, 3 the "
+        "data could not be had. See docs/exports.md.",
+    )
+    report.add_argument("--team", required=True, metavar="NAME", help=team_help)
+    report.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="the CSV file (default: stratus-report-<team>-<days>.csv in your Downloads folder)",
+    )
+    report.set_defaults(leaf=report)
+    lost = kinds.add_parser(
+        "lost-calls",
+        parents=[connection],
+        help="a team's lost calls of a range of days (PDF)",
+        description="Sync the local cache, then write the team's lost calls from --since to "
+        "--until (whole days in the team's time zone) as PDF. Exit code: 0 written, 1 the "
+        "file could not be written, 3 the data could not be had. See docs/exports.md.",
+    )
+    lost.add_argument("--team", required=True, metavar="NAME", help=team_help)
+    lost.add_argument(
+        "--since", type=_date, metavar="DATE", help="first day (default: 7 days before today)"
+    )
+    lost.add_argument("--until", type=_date, metavar="DATE", help="last day (default: today)")
+    lost.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="the PDF file (default: stratus-lost-calls-<team>-<days>.pdf in your Downloads "
+        "folder)",
+    )
+    lost.set_defaults(leaf=lost)
+
+    sync = commands.add_parser(
+        "sync",
+        parents=[connection],
+        help="fill or refresh the local cache (conversation history), with progress",
+        description="Sign in and bring the local cache's conversation history up to date: "
+        "the first time all of it (the last 4 months), then only what is new or changed. "
+        "An interrupted sync resumes where it stopped. Exit code: 0 synced, 3 could not "
+        "sync (one line on stderr). See docs/cache.md.",
+    )
+    sync.usage_exit = 3
+    sync.add_argument(
+        "--page-size",
+        type=_page_size,
+        default=10_000,
+        metavar="N",
+        help="conversations per request (1 to 10,000; default 10,000)",
+    )
+    sync.set_defaults(leaf=sync)
+
+    cache = commands.add_parser(
+        "cache",
+        help="list the local caches, or delete them (--purge)",
+        description="List the local cache files (one per profile and user) with their "
+        "size and last sync, or delete them with --purge.",
+    )
+    cache.add_argument("--purge", action="store_true", help="delete the caches")
+    cache.add_argument(
+        "--profile",
+        dest="command_profile",
+        metavar="NAME",
+        help="only this profile's caches (default: every profile's)",
+    )
+    cache.set_defaults(leaf=cache)
     return parser
 
 
@@ -165,6 +245,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         from stratus_tui.commands import status
 
         return status.run(**_connection(args), as_json=args.json)
+    if args.command == "export" and args.export_kind == "reporting":
+        from stratus_tui.commands import reporting
+
+        return reporting.run_reporting(**_connection(args), team=args.team, output=args.output)
+    if args.command == "export" and args.export_kind == "lost-calls":
+        from stratus_tui.commands import reporting
+
+        try:
+            since, until = reporting.lost_calls_days(args.since, args.until)
+        except ValueError as error:
+            args.leaf.error(str(error))
+        return reporting.run_lost_calls(
+            **_connection(args), team=args.team, since=since, until=until, output=args.output
+        )
     if args.command == "export":
         from stratus_tui.commands import export
 
@@ -173,6 +267,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return export.run_license_usage(
             **_connection(args), output=args.output, date_from=args.date_from, date_to=args.date_to
         )
+    if args.command == "sync":
+        from stratus_tui.commands import sync
+
+        return sync.run(**_connection(args), page_size=args.page_size)
+    if args.command == "cache":
+        from stratus_tui.commands import cache
+
+        profile = args.command_profile
+        if args.profile is not None and profile is not None and profile != args.profile:
+            args.leaf.error(f"two different profiles: --profile {args.profile} and {profile}")
+        return cache.run(purge=args.purge, profile=profile or args.profile)
     if args.command == "serve":
         from stratus_tui.server.seed import SeedOptions
         from stratus_tui.server.serve import serve

@@ -18,8 +18,23 @@ from stratus_tui.config.settings import Profile
 if TYPE_CHECKING:
     from stratus_tui.api.client import StratusClient
     from stratus_tui.api.models import CurrentUser
+    from stratus_tui.cache.store import Cache
 
 LOGOUT_TIMEOUT = 3.0
+
+
+def open_cache(profile: Profile, user: CurrentUser) -> tuple[Cache | None, str | None]:
+    """This user's cache on this server, and a notice for the user (or why there is none).
+
+    Blocking (disk): call it in a thread.
+    """
+    from stratus_tui.cache.store import Cache, CacheError
+
+    try:
+        cache = Cache.open(profile.name, profile.url, user.upn)
+    except CacheError as error:
+        return None, f"Working without the local cache: {error}"
+    return cache, cache.notice
 
 
 def open_client(profile: Profile) -> StratusClient:
@@ -38,6 +53,8 @@ class Session:
     client: StratusClient
     user: CurrentUser
     idle: IdleClock
+    cache: Cache | None = None  # None when it could not be opened: the TUI works without it
+    offline: bool = False  # the server stopped answering: showing what the cache holds
     ended: bool = field(default=False)
 
     @property
@@ -65,3 +82,5 @@ class Session:
         finally:
             with contextlib.suppress(Exception):
                 await self.client.aclose()
+            if self.cache is not None:
+                await asyncio.to_thread(self.cache.close)

@@ -150,7 +150,14 @@ def make_app(
             return StratusClient(chosen.url, transport=httpx.ASGITransport(app=server_app))
 
         settings = Settings(profiles={profile.name: profile})
-        return StratusApp(settings, profile, client_factory=client, clock=clocks, **options)
+        return StratusApp(
+            settings,
+            profile,
+            client_factory=client,
+            clock=clocks,
+            wall_clock=lambda: float(clock.now()),
+            **options,
+        )
 
     return factory
 

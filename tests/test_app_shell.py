@@ -12,10 +12,11 @@ from collections.abc import Callable
 import pytest
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Input, OptionList
+from textual.widgets import Button, Input, OptionList
 
 from stratus_tui.app import StratusApp
 from stratus_tui.config.settings import Profile, Settings
+from stratus_tui.screens.dialogs import ChoiceDialog
 from stratus_tui.screens.expiry import ExpiryWarning
 from stratus_tui.screens.login import LoginScreen
 from stratus_tui.screens.main import MainScreen
@@ -111,12 +112,35 @@ async def test_logout_returns_to_sign_in_and_ends_the_server_session(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, ADMIN)
+        await settle(pilot)
+        assert app.session is not None and app.session.cache is not None
+        cache_file = app.session.cache.path
         app.action_logout()
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)  # keep or delete the local cache?
+        await pilot.press("enter")  # the default: keep it
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
         assert "logged out" in message(app)
         assert app.screen.query_one("#username", Input).value == ADMIN
+        assert cache_file.exists()
     assert db.Session.select().where(db.Session.ended_at.is_null()).count() == 0
+
+
+async def test_logout_can_delete_the_local_cache(make_app: Callable[..., StratusApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN)
+        await settle(pilot)
+        assert app.session is not None and app.session.cache is not None
+        cache_file = app.session.cache.path
+        app.action_logout()
+        await pilot.pause()
+        app.screen.query_one("#delete", Button).press()
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert "cache is deleted" in message(app)
+    assert not cache_file.exists()
 
 
 class EditForm(Screen[None]):

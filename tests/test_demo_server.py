@@ -131,6 +131,7 @@ def test_stop_ends_the_server_and_can_be_repeated(make_server: MakeServer) -> No
     url = server.start()
     pid = server.pid
     assert pid is not None and running(pid)
+    assert health(url) == 200  # serving: everything it prints before that is written
     server.stop()
     assert server.returncode == 128 + signal.SIGTERM  # a graceful exit, not SIGKILL
     assert not running(pid)

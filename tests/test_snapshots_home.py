@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from stratus_tui.app import StratusApp
 from stratus_tui.server import db
 from tests.conftest import ADMIN, MEMBER
-from tests.tui import settle, sign_in
+from tests.tui import sign_in, steady
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -31,7 +31,7 @@ def stop(instance: str, component: str, state: str = "stopped") -> None:
 def signed_in_as(username: str) -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
         await sign_in(pilot, username)
-        await settle(pilot)
+        await steady(pilot)
 
     return run_before
 

@@ -15,7 +15,7 @@ from stratus_tui.app import StratusApp
 from stratus_tui.config.settings import Profile
 from stratus_tui.server.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tests.conftest import ADMIN, MEMBER
-from tests.tui import Clocks, sign_in
+from tests.tui import Clocks, sign_in, steady
 
 SIZES = [(80, 24), (120, 40)]
 DEMO = Profile(name="demo", url="http://stratus.test", username=ADMIN, label_color="green")
@@ -50,6 +50,7 @@ def test_sidebar_tenant_admin(
 ) -> None:
     async def signed_in(pilot: Pilot[Any]) -> None:
         await sign_in(pilot, ADMIN)
+        await steady(pilot)
 
     assert snap_compare(demo_app, terminal_size=size, run_before=signed_in)
 
@@ -60,6 +61,7 @@ def test_sidebar_team_member(
 ) -> None:
     async def signed_in(pilot: Pilot[Any]) -> None:
         await sign_in(pilot, MEMBER)
+        await steady(pilot)
 
     assert snap_compare(demo_app, terminal_size=size, run_before=signed_in)
 
@@ -70,6 +72,7 @@ def test_expiry_warning(
 ) -> None:
     async def nine_idle_minutes(pilot: Pilot[Any]) -> None:
         await sign_in(pilot, ADMIN)
+        await steady(pilot)
         clocks.advance(545)
         demo_app.check_session()
         await pilot.pause()
@@ -81,6 +84,7 @@ def test_expiry_warning(
 def test_help(snap_compare: Any, demo_app: StratusApp, size: tuple[int, int]) -> None:
     async def help_open(pilot: Pilot[Any]) -> None:
         await sign_in(pilot, ADMIN)
+        await steady(pilot)
         await pilot.press("f1")
         await pilot.pause()
 

@@ -53,6 +53,13 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def steady(pilot: Pilot[Any]) -> None:
+    """For snapshots: every worker done (the history sync too), no toast left on screen."""
+    await settle(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
 def message(app: StratusApp) -> str:
     return str(app.screen.query_one("#message", Static).render())
 

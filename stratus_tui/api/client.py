@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,6 +35,9 @@ from stratus_tui.api.errors import (
     TLSFailure,
     Unauthenticated,
 )
+
+if TYPE_CHECKING:
+    from stratus_tui.api.feed import RawPage
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -240,6 +243,37 @@ class StratusClient:
             if page.next_cursor in seen:
                 raise BadResponse(f"The server repeated a page of GET {path}; stopped reading it")
             seen.add(cursor := page.next_cursor)
+
+    async def conversation_page(
+        self,
+        after: int,
+        limit: int = 10_000,
+        *,
+        team_id: int | None = None,
+        background: bool = True,
+    ) -> models.ConversationPage:
+        """One page of the history feed after ``after``; ``rows`` are tuples (``feed.Row``).
+
+        Parsed and checked in one pass (``feed.decode_page``), in a thread: a page is
+        megabytes, and the event loop must stay free meanwhile.
+        """
+        raw = await self.conversation_page_raw(after, limit, team_id=team_id, background=background)
+        return await asyncio.to_thread(raw.decode)
+
+    async def conversation_page_raw(
+        self,
+        after: int,
+        limit: int = 10_000,
+        *,
+        team_id: int | None = None,
+        background: bool = True,
+    ) -> RawPage:
+        """The same page received but not parsed yet: ``.decode()`` it (CPU-heavy) later."""
+        from stratus_tui.api.feed import RawPage
+
+        query = {"after": after, "limit": limit, "team_id": team_id}
+        answer = await self._call("GET", "/conversations", params=query, background=background)
+        return RawPage(answer, self.base_url, after)
 
     # --- writing -----------------------------------------------------------------------
 

@@ -133,12 +133,15 @@ class ConversationPage(Resource):
     ``rows`` are arrays in ``fields`` order (``CONVERSATION_FIELDS``). Ask for the next
     page with ``after=next_cursor``; when ``has_more`` is false the client is up to date,
     and asking again later with the same cursor returns only what is new or changed.
+    ``latest_seq`` is the newest change in the caller's scope (None: no history at all),
+    so ``latest_seq - next_cursor`` bounds what is left to fetch: a progress estimate.
     """
 
     fields: list[str]
-    rows: list[list[Any]]
+    rows: list[tuple[Any, ...]]  # tuples: the rows are read, never changed in place
     next_cursor: int
     has_more: bool
+    latest_seq: int | None = None
 
 
 # --- data privacy and live chat ------------------------------------------------------------

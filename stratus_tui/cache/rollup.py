@@ -54,7 +54,13 @@ class LocalClock:
 
     def hour_start(self, ts: int) -> int:
         """The instant the local hour containing ``ts`` started."""
-        return ts - (ts + self.offset(ts)) % HOUR
+        offset = self.offset(ts)
+        start = ts - (ts + offset) % HOUR
+        # A zone that moves by half an hour (Lord Howe) can put the hour's wall-clock start
+        # before the change: the hour then begins at the change, a quarter hour at a time.
+        while self.offset(start) != offset and start < ts:
+            start += SLOT
+        return start
 
     def describe(self, hour: int) -> tuple[int, int, int]:
         """(local day number, local hour 0-23, weekday 0=Monday) of a bucket's start."""

@@ -23,28 +23,26 @@ Files are 0600; a folder this module creates is 0700. Rows are streamed, never a
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
-import os
+import io
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+
+from stratus_tui.export.atomic import ExportError, atomic_write, export_error
 
 __all__ = ["PROGRESS_EVERY", "ExportError", "default_export_dir", "neutralise", "write_csv"]
 
 PROGRESS_EVERY = 10_000  # rows between two progress(count) calls
 # What a spreadsheet may read as the start of a formula (or hide one behind).
 DANGEROUS_FIRST = frozenset("=+-@\t\r\n\0")
+# A text cell that needs a closer look: a dangerous or space first character (spaces can hide
+# a formula behind them). Everything else that is plain ASCII without NUL is written as is.
+_LOOK_CLOSER_FIRST = DANGEROUS_FIRST | {" "}
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 SIGNED_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-class ExportError(Exception):
-    """A file could not be written: one line saying what and where."""
 
 
 def neutralise(cell: object) -> str:
@@ -86,108 +84,71 @@ def write_csv(
     rows: Iterable[Sequence[object]],
     *,
     progress: Callable[[int], None] | None = None,
+    neutralised: bool = False,
 ) -> int:
     """Write ``header`` and ``rows`` to ``path`` atomically; returns the number of rows.
+
+    ``neutralised``: the caller already put every text cell through :func:`neutralise`
+    (the reporting CSV does, once per name instead of once per cell: a million rows).
 
     An exception from ``rows`` (or ``progress``) propagates unchanged; a file-system problem
     becomes an :class:`ExportError`. Either way the old file, if any, is left as it was.
     """
     path = Path(path)
-    folder = _prepare_folder(path)
-    try:
-        descriptor, temp_name = tempfile.mkstemp(
-            dir=folder, prefix=f".{path.name}.", suffix=".tmp"
-        )  # mode 0600
-    except OSError as error:
-        raise _export_error(f"cannot create a file in {folder}", error) from None
-    temp = Path(temp_name)
-    try:
+    with atomic_write(path) as binary:
         # utf-8-sig writes a byte order mark: without it Excel reads the file in the
         # system's legacy code page and shows "ZoÃ«" for "Zoë".
-        with os.fdopen(descriptor, "w", encoding="utf-8-sig", newline="") as stream:
-            count = _write_rows(stream, header, rows, progress, path)
+        stream = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="", write_through=False)
+        try:
+            count = _write_rows(stream, header, rows, progress, path, neutralised)
             try:
                 stream.flush()
-                os.fsync(stream.fileno())
             except OSError as error:
-                raise _export_error(f"cannot write {path}", error) from None
-        try:
-            temp.replace(path)
-        except OSError as error:
-            raise _export_error(f"cannot write {path}", error) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    _fsync_folder(folder)
+                raise export_error(f"cannot write {path}", error) from None
+        finally:
+            stream.detach()  # atomic_write owns (and closes) the binary stream
     return count
 
 
+def _clean_row(row: Sequence[object]) -> list[object]:
+    """``row`` ready for ``csv.writer``: the common cells (ASCII text with a harmless first
+    character, ints) pass untouched, everything else through :func:`neutralise`; most
+    cells of a big export skip its checks (bench/export_csv.py measures the whole)."""
+    return [
+        cell
+        if (
+            (type(cell) is str and cell.isascii() and cell[:1] not in _LOOK_CLOSER_FIRST)
+            and "\0" not in cell
+        )
+        or type(cell) is int
+        else neutralise(cell)
+        for cell in row
+    ]
+
+
 def _write_rows(
-    stream: TextIO,
+    stream: io.TextIOWrapper,
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
     progress: Callable[[int], None] | None,
     path: Path,
+    neutralised: bool,
 ) -> int:
     writer = csv.writer(stream, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     count = 0
     try:
         writer.writerow([neutralise(cell) for cell in header])
     except OSError as error:
-        raise _export_error(f"cannot write {path}", error) from None
+        raise export_error(f"cannot write {path}", error) from None
     # Errors of the rows themselves (the iterator, progress) are not the file's: they pass
     # through unchanged; only the file system's become an ExportError.
     for row in rows:
-        line = [neutralise(cell) for cell in row]
+        line = row if neutralised else _clean_row(row)
         try:
             writer.writerow(line)
         except OSError as error:
-            raise _export_error(f"cannot write {path}", error) from None
+            raise export_error(f"cannot write {path}", error) from None
         count += 1
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
     return count
-
-
-def _prepare_folder(path: Path) -> Path:
-    """The folder for ``path``, created 0700 (with any missing parents) when it is missing."""
-    if path.is_dir():
-        raise ExportError(f"cannot write {path}: it is a folder, not a file name")
-    folder = path.parent
-    missing: list[Path] = []
-    current = folder
-    while not current.exists() and current != current.parent:
-        missing.append(current)
-        current = current.parent
-    if current.exists() and not current.is_dir():
-        raise ExportError(f"cannot write {path}: {current} is a file, not a folder")
-    for created in reversed(missing):
-        try:
-            created.mkdir(mode=0o700)
-        except FileExistsError:
-            pass  # made meanwhile by someone else
-        except OSError as error:
-            raise _export_error(f"cannot create the folder {created}", error) from None
-    if not folder.is_dir():
-        raise ExportError(f"cannot write {path}: {folder} is not a folder")
-    return folder
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); Windows cannot open a folder, and needs not."""
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-    try:
-        descriptor = os.open(folder, flags)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _export_error(what: str, error: OSError) -> ExportError:
-    reason = (error.strerror or str(error) or type(error).__name__).lower()
-    return ExportError(f"{what}: {reason}")

@@ -14,7 +14,13 @@ from stratus_tui.keys import KEYS
 from stratus_tui.text import clean
 from stratus_tui.widgets.helptext import help_for as help_for
 
-SCOPES = {"everywhere": "Everywhere", "pages": "On a page", "lists": "In lists", "sidebar": "Pages"}
+SCOPES = {
+    "everywhere": "Everywhere",
+    "pages": "On a page",
+    "lists": "In lists",
+    "reports": "In a report",
+    "sidebar": "Pages",
+}
 
 
 def keys_markdown(key_for: Callable[[str], str]) -> str:

@@ -5,11 +5,13 @@ Pages are created the first time they are opened, so signing in paints at once.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.reactive import var
 from textual.screen import Screen
@@ -22,13 +24,18 @@ from stratus_tui.screens.pages import page_widget
 from stratus_tui.widgets.header import StatusHeader, user_line
 from stratus_tui.widgets.helptext import help_for
 from stratus_tui.widgets.sidebar import Sidebar, UserCard
+from stratus_tui.widgets.sync_status import SyncStatus
 
 if TYPE_CHECKING:
     from stratus_tui.session import Session
 
+STAFF = frozenset({"system_admin", "tenant_admin", "team_admin"})
+HISTORY_EVERY = 3600  # seconds: the history syncs by itself every hour
+
 
 class MainScreen(Screen[None]):
     CSS_PATH = styles_path("main.tcss")
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         bind("sidebar", "focus_sidebar"),
         bind("logout", "app.logout", show=False),
@@ -55,17 +62,73 @@ class MainScreen(Screen[None]):
         yield self.header
         key_for = getattr(self.app, "key_for", lambda binding_id: "")
         with Horizontal(id="body"):
-            yield Sidebar(
-                self.pages,
-                {spec.key_id: key_for(spec.key_id) for spec in self.pages},
-                UserCard(f"{user.first_name} {user.last_name}", user.sip_uri or user.upn),
-            )
+            with Vertical(id="side"):
+                yield Sidebar(
+                    self.pages,
+                    {spec.key_id: key_for(spec.key_id) for spec in self.pages},
+                    UserCard(f"{user.first_name} {user.last_name}", user.sip_uri or user.upn),
+                )
+                if self.syncs_history:
+                    yield SyncStatus(id="sync-status")
             yield ContentSwitcher(id="pages")
         yield Footer()
 
     def on_mount(self) -> None:
         self.open_page("home")
         self.query_one(Sidebar).focus()
+        if self.syncs_history:
+            self.sync_history()
+            self.set_interval(HISTORY_EVERY, self.sync_history)
+
+    @property
+    def syncs_history(self) -> bool:
+        """Staff read history (reporting); team members have none to sync."""
+        return self.session.cache is not None and self.session.user.role in STAFF
+
+    @work(exclusive=True, group="history", exit_on_error=False)
+    async def sync_history(self) -> None:
+        """Bring the local history up to date: at sign-in, every hour, and on request."""
+        from stratus_tui.api.errors import StratusError, Unauthenticated
+        from stratus_tui.cache.store import CacheError
+        from stratus_tui.cache.sync import SyncProgress, sync_history
+
+        cache = self.session.cache
+        if cache is None:
+            return
+        status = self.query_one(SyncStatus)
+        last = await asyncio.to_thread(cache.last_sync)
+        as_of = None if last is None else datetime.fromtimestamp(last, UTC)
+        status.show_synced(as_of)
+
+        def progress(step: SyncProgress) -> None:
+            if step.waiting:
+                status.show_waiting()
+            elif step.fraction is None or step.fraction < 1:
+                status.show_progress(step.rows, step.expected, step.rate)
+
+        try:
+            result = await sync_history(
+                self.session.client,
+                cache,
+                user=self.session.user,
+                on_progress=progress,
+                now=self.app.wall_clock,  # type: ignore[attr-defined]
+            )
+        except Unauthenticated:
+            return  # the session is ending; the app says why
+        except (StratusError, CacheError) as error:
+            status.show_error(str(error), as_of)
+            return
+        for notice in result.notices:
+            self.notify(notice, title="Local cache", severity="warning")
+        now = self.app.wall_clock()  # type: ignore[attr-defined]
+        status.show_synced(datetime.fromtimestamp(now, UTC))
+        if result.added > 1000:  # worth saying once: the first sync, or a long absence
+            self.notify(f"{result.added:,} conversations added to the local history")
+        for shown in self.query("#reporting"):
+            synced = getattr(shown, "history_synced", None)
+            if synced is not None:
+                synced()
 
     def open_page(self, page_id: str) -> None:
         if not any(spec.id == page_id for spec in self.pages):
@@ -84,6 +147,7 @@ class MainScreen(Screen[None]):
 
     def action_open_page(self, page_id: str) -> None:
         self.open_page(page_id)
+        self.call_after_refresh(self._focus_page)
 
     def action_focus_sidebar(self) -> None:
         self.query_one(Sidebar).focus()
@@ -98,9 +162,18 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self._focus_page)
 
     def _focus_page(self) -> None:
+        """Focus the page, or the first thing in it that takes focus."""
         shown = self.query_one("#pages", ContentSwitcher).visible_content
-        if shown is not None and shown.focusable:
+        if shown is None:
+            return
+        if shown.focusable:
             shown.focus()
+            return
+        # The focus chain, not every focusable child: it leaves out what is hidden (a
+        # filter input before "/" shows it, the other half of a ContentSwitcher).
+        target = next((widget for widget in self.focus_chain if shown in widget.ancestors), None)
+        if target is not None:
+            target.focus()
 
     @on(Sidebar.LogoutChosen)
     async def _logout_chosen(self) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stratus_tui.server import db, passwords, seed_history
+from stratus_tui.server import db, passwords, seed_history, top_up
 from stratus_tui.server.seed_data import (
     ACCOUNTS,
     DUTY_PROFILES,
@@ -355,6 +355,7 @@ def seed_demo(options: SeedOptions = SeedOptions()) -> SeedSummary:
         conversations = seed_history.generate_conversations(
             history_rng, history_teams, window, options.calls
         )
+        top_up.remember_history(options.seed, history_teams, window, conversations)
         usage_rows = seed_history.generate_license_usage(usage_rng, window)
     return SeedSummary(
         tenants=len(tenants),

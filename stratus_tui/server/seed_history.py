@@ -208,6 +208,8 @@ def team_histories(shapes: dict[int, tuple[float, str]]) -> list[TeamHistory]:
     result = []
     teams = db.Team.select(db.Team.id, db.Team.tenant, db.Team.time_zone).order_by(db.Team.id)
     for team_id, tenant_id, zone in db.tuples(teams):
+        if team_id not in shapes:
+            continue  # a team added later through the API: no demo history
         own = sorted(services.get(team_id, []))
         calls = [(service_id, way) for service_id, kind, way in own if kind == "call"]
         weight, calling_code = shapes[team_id]
@@ -234,9 +236,13 @@ def _team_customers(rng: random.Random, team: TeamHistory) -> tuple[tuple[str, .
 
 
 def _conversation_rows(
-    rng: random.Random, teams: Sequence[TeamHistory], window: Window, calls: int
+    rng: random.Random,
+    teams: Sequence[TeamHistory],
+    window: Window,
+    calls: int,
+    first: tuple[int, int] = (1, 1),
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows in CONVERSATION_COLUMNS order, chronological, numbered from 1."""
+    """Rows in CONVERSATION_COLUMNS order, chronological, numbered from ``first`` (id, seq)."""
     plan = _plan(rng, teams, window, calls)
     _, loss_table, wait_table = _hour_tables()
     customers = [_team_customers(rng, team) for team in teams]
@@ -250,7 +256,8 @@ def _conversation_rows(
     end = window.end
     team_count = len(teams)
     by_start = itemgetter(0)
-    seq = 0
+    made = 0
+    first_id, first_seq = first
     service: int | None
     for hour in range(plan.hours):
         hour_start = window.start + hour * HOUR
@@ -339,8 +346,8 @@ def _conversation_rows(
                 # fmt: on
         rows.sort(key=by_start)
         for row in rows:
-            seq += 1
-            yield (seq, seq, *row)
+            yield (first_id + made, first_seq + made, *row)
+            made += 1
 
 
 def _insert_sql(table: str, columns: Sequence[str]) -> str:
@@ -355,11 +362,18 @@ def generate_conversations(
     window: Window,
     calls: int,
     batch_size: int = BATCH_SIZE,
+    *,
+    first: tuple[int, int] = (1, 1),
+    rebuild_indexes: bool = True,
 ) -> int:
-    """Insert exactly ``calls`` conversations into the bound database; returns the count."""
+    """Insert exactly ``calls`` conversations into the bound database; returns the count.
+
+    ``first`` is the (id, seq) of the first row; ``rebuild_indexes=False`` keeps the
+    indexes in place, which is faster for a few rows added to a big table (a top-up).
+    """
     table = db.Conversation._meta.table_name
     sql = _insert_sql(table, CONVERSATION_COLUMNS)
-    rows = _conversation_rows(rng, teams, window, calls)
+    rows = _conversation_rows(rng, teams, window, calls, first)
     connection = db.database.connection()
     written = 0
     with db.database.atomic():
@@ -371,6 +385,8 @@ def generate_conversations(
             " WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
             (table,),
         ).fetchall()
+        if not rebuild_indexes:
+            indexes = []
         for name, _ in indexes:
             connection.execute(f'DROP INDEX "{name}"')
         while batch := list(islice(rows, batch_size)):

@@ -8,12 +8,14 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
 
 from stratus_tui.server import db
 from stratus_tui.server.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedOptions, seed_demo
+from stratus_tui.server.top_up import top_up_history
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -21,7 +23,10 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 def listen(host: str, port: int) -> socket.socket:
     """A listening socket: connections queue from here on, before uvicorn starts."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY on accepted connections only for
+    # sockets that say so. Without it, Nagle's algorithm meets the client's delayed ACK and
+    # every answer on a kept-alive connection waits ~40 ms.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -44,10 +49,15 @@ def prepare_database(path: Path, options: SeedOptions, explicit_seed: bool, out:
             file=out,
             flush=True,
         )
-    elif explicit_seed:
-        print(
-            f"Using the existing data in {path} (--seed and --calls apply to a new file)", file=out
-        )
+    else:
+        if explicit_seed:
+            print(
+                f"Using the existing data in {path} (--seed and --calls apply to a new file)",
+                file=out,
+            )
+        added = top_up_history(int(time.time()))
+        if added:
+            print(f"Added {added:,} conversations up to the current hour", file=out, flush=True)
 
 
 def serve(

@@ -39,11 +39,13 @@ class SyncStatus(Vertical):
             eta = f", {duration((expected - rows) / rate)} left"
         self._say(f"History: syncing {rows:,} rows ({rate:,.0f}/s{eta})")
 
-    def show_synced(self, as_of: datetime | None, added: int | None = None) -> None:
+    def show_waiting(self) -> None:
+        self._say("History: another stratus-tui is syncing; waiting for it")
+
+    def show_synced(self, as_of: datetime | None) -> None:
         self.remove_class("-syncing")
         when = f"as of {as_of.astimezone():%H:%M}" if as_of else "not synced yet"
-        news = f" (+{added:,})" if added else ""
-        self._say(f"History {when}{news}")
+        self._say(f"History {when}")
 
     def show_error(self, text: str, as_of: datetime | None) -> None:
         self.remove_class("-syncing")

@@ -19,4 +19,8 @@ def page_widget(spec: PageSpec, session: Session, refresh_seconds: int) -> Widge
         from stratus_tui.screens.pages.home import HomePage
 
         return HomePage(session, refresh_seconds, id=spec.id)
+    if spec.id == "reporting" and session.cache is not None:
+        from stratus_tui.screens.pages.reporting import ReportingPage  # plotext: on demand
+
+        return ReportingPage(session, id=spec.id)
     return PlaceholderPage(spec, id=spec.id)

@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static
 
+from stratus_tui import dashboard
 from stratus_tui.api.errors import StratusError, Unauthenticated
 from stratus_tui.api.models import ServerInstance
 from stratus_tui.dashboard import STAFF, DashboardData, load_dashboard
@@ -31,6 +32,8 @@ from stratus_tui.widgets.dashboard_cards import (
 )
 from stratus_tui.widgets.instance_card import InstanceCard, trusted_application
 from stratus_tui.widgets.safe import safe
+
+DASHBOARD = "dashboard"  # the cache's entity kind for the last dashboard seen
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -71,6 +74,7 @@ report as CSV, **Tab** moves between cards and **i** shows an instance's details
         self.paused = False
         self.data: DashboardData | None = None
         self.offline: str | None = None
+        self.loading = False
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -87,6 +91,7 @@ report as CSV, **Tab** moves between cards and **i** shows an instance's details
         yield Static("Loading…", id="status-line")
 
     def on_mount(self) -> None:
+        self.paint_cached()
         self.load(background=False)
         self._timer = self.set_interval(self.refresh_seconds, self._timer_refresh)
 
@@ -109,8 +114,21 @@ report as CSV, **Tab** moves between cards and **i** shows an instance's details
         self.notify("Automatic refresh paused" if self.paused else "Automatic refresh resumed")
         self._show_status()
 
+    @work(group="home-cache", exit_on_error=False)
+    async def paint_cached(self) -> None:
+        """The last known state at once, from the local cache, while the server answers."""
+        cache = self.session.cache
+        if cache is None:
+            return
+        items, _ = await asyncio.to_thread(cache.get_entities, DASHBOARD)
+        cached = dashboard.from_json(items["data"]) if "data" in items else None
+        if cached is not None and self.data is None:  # never over fresher data
+            self.show(cached)
+
     @work(exclusive=True, group="home", exit_on_error=False)
     async def load(self, background: bool) -> None:
+        self.loading = True
+        self._show_status()
         try:
             data = await load_dashboard(
                 self.session.client, self.session.user.role, background=background
@@ -120,10 +138,24 @@ report as CSV, **Tab** moves between cards and **i** shows an instance's details
             return
         except StratusError as error:
             self.offline = str(error)
-            self._show_status()
+            self.session.offline = True
             return
+        finally:
+            self.loading = False
+            self._show_status()
         self.offline = None
+        self.session.offline = False
         self.show(data)
+        if self.session.cache is not None:
+            self._store(data)
+
+    @work(group="home-cache", exit_on_error=False)
+    async def _store(self, data: DashboardData) -> None:
+        cache = self.session.cache
+        if cache is not None:
+            stamp = int(data.fetched_at.timestamp())
+            payload = {"data": dashboard.to_json(data)}
+            await asyncio.to_thread(cache.put_entities, DASHBOARD, payload, stamp)
 
     # --- showing -------------------------------------------------------------------------
 
@@ -165,6 +197,9 @@ report as CSV, **Tab** moves between cards and **i** shows an instance's details
             line.update(safe(f"✖ {self.offline}. Showing data {as_of}.", max_length=None))
             return
         line.remove_class("-offline")
+        if self.loading:
+            line.update(Content(f"{as_of} · refreshing…"))
+            return
         cadence = (
             "automatic refresh paused (p resumes)"
             if self.paused

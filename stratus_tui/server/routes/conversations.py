@@ -82,9 +82,16 @@ def conversation_feed(
         ).fetchone()
         is not None
     )
+    # The newest change in the caller's scope, so a client can tell how far it has to go.
+    # One index lookup per scope value (tenant, or each managed team).
+    latest = connection.execute(
+        f"SELECT max(seq) FROM conversation WHERE {scope}",  # noqa: S608
+        params,
+    ).fetchone()[0]
     body = (
         f'{{"fields":{_FIELDS_JSON},"rows":[{",".join(row[0] for row in rows)}],'
-        f'"next_cursor":{cursor},"has_more":{"true" if has_more else "false"}}}'
+        f'"next_cursor":{cursor},"has_more":{"true" if has_more else "false"},'
+        f'"latest_seq":{"null" if latest is None else latest}}}'
     )
     return Response(body, media_type="application/json")
 

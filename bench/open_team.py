@@ -1,0 +1,148 @@
+"""Benchmark: Reporting, from the Enter key on a team to its report painted, on a big cache.
+
+    .venv/bin/python bench/open_team.py [--calls 5000000] [--teams 10] [--runs 15] [--keep FILE]
+
+Builds (or reuses, with ``--keep``) the cache of ``bench/reports.py``, then runs the real
+ReportingPage headless at 120x40, then 80x24, on it. Each run moves the cursor to the next
+team (``down``) and opens it (``enter``); both are timed from the key to the first frame the
+compositor produced after the page had the answer (``App._display`` is called for every
+frame, headless too): overview, call volume (plotext's rendering included) and heatmap.
+The ``down`` key, one row of the table repainted, is the baseline measured in the same
+run (PERFORMANCE.md: this machine is noisy, compare within one run). Target: open a team <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from textual.app import App, ComposeResult
+
+from stratus_tui.cache import schema
+from stratus_tui.cache.store import Cache
+from stratus_tui.screens.pages.reporting import ReportingPage
+
+HERE = Path(__file__).parent
+
+
+def reports_bench() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_reports", HERE / "reports.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def prepare(path: Path, calls: int, teams: int) -> None:
+    """The big cache, made openable by ``Cache`` (schema version) and with team entities."""
+    bench = reports_bench()
+    if not path.exists():
+        bench.build(path, calls, teams)
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION}")
+    cache = Cache.open_path(path)
+    assert cache.notice is None, cache.notice
+    items = {
+        str(team): json.dumps(
+            {"id": team, "name": f"Team {team:02d}", "time_zone": bench.ZONES[(team - 1) % 10]}
+        )
+        for team in range(1, teams + 1)
+    }
+    cache.put_entities("team", items, int(time.time()))
+    cache.close()
+
+
+class Bench(App[None]):
+    """Only the Reporting page, on a session that has nothing but the cache."""
+
+    def __init__(self, cache: Cache, now: float) -> None:
+        super().__init__()
+        self.session = SimpleNamespace(cache=cache, user=SimpleNamespace(time_zone=None))
+        self.wall_clock = lambda: now  # the cache's history ends at the bench's NOW
+        self.frames: list[float] = []
+
+    def compose(self) -> ComposeResult:
+        yield ReportingPage(self.session)  # type: ignore[arg-type]
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        if renderable is not None:
+            self.frames.append(time.perf_counter())
+        super()._display(screen, renderable)
+
+
+async def key_to_frame(app: Bench, key: str, ready: Any) -> float:
+    """Milliseconds from ``key`` to the first frame after ``ready()`` became true."""
+    started = time.perf_counter()
+    app.simulate_key(key)
+    while not ready():  # noqa: ASYNC110 - polling is the measurement: no event to wait on
+        await asyncio.sleep(0.0005)
+    answered = time.perf_counter()
+    while not app.frames or app.frames[-1] < answered:  # noqa: ASYNC110
+        await asyncio.sleep(0.0005)
+    return (app.frames[-1] - started) * 1000
+
+
+async def measure(path: Path, runs: int, now: float, size: tuple[int, int] = (120, 40)) -> None:
+    cache = Cache.open_path(path)
+    app = Bench(cache, now)
+    opened: list[float] = []
+    moved: list[float] = []
+    async with app.run_test(size=size) as pilot:
+        page = app.query_one(ReportingPage)
+        while not page.query("TeamList DataTable").first().row_count:
+            await pilot.pause()
+        table: Any = page.query_one("TeamList DataTable")
+        table.focus()
+        await pilot.pause()
+        for run in range(runs + 1):  # run 0 warms up (imports, first plotext figure)
+            row = table.cursor_row
+            moved_ms = await key_to_frame(app, "down", lambda row=row: table.cursor_row != row)
+            team = page.query_one("TeamList").chosen()
+            opened_ms = await key_to_frame(
+                app, "enter", lambda team=team: page.report is not None and page.report.team == team
+            )
+            if run:
+                moved.append(moved_ms)
+                opened.append(opened_ms)
+            await pilot.press("escape")
+            await pilot.pause()
+            if table.cursor_row == table.row_count - 1:
+                table.move_cursor(row=0)
+    cache.close()
+    open_ms, move_ms = statistics.median(opened), statistics.median(moved)
+    print(f"medians of {runs} runs, {size[0]}x{size[1]}, key to painted:")
+    print(f"  open a team (enter)         {open_ms:7.1f} ms   (target <= 50)")
+    print(f"  baseline: next row (down)   {move_ms:7.1f} ms")
+    print(f"  open / baseline             {open_ms / move_ms:7.1f}x")
+    print(f"  slowest open                {max(opened):7.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=5_000_000)
+    parser.add_argument("--teams", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--keep", type=Path, help="build the cache here once, then reuse it")
+    args = parser.parse_args()
+    now = reports_bench().NOW.timestamp()
+    with tempfile.TemporaryDirectory(prefix="open-team-bench-") as folder:
+        path = args.keep or Path(folder) / "cache.sqlite3"
+        prepare(path, args.calls, args.teams)
+        print(f"cache: {path} ({path.stat().st_size / 2**20:,.0f} MiB, {args.calls:,} calls)")
+        for size in ((120, 40), (80, 24)):
+            asyncio.run(measure(path, args.runs, now, size))
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Per-hour call volume, accepted and lost, as an ASCII chart with a cursor.
+
+Series differ by marker as well as colour (``•`` accepted, ``x`` lost; IMs ``o`` and ``*``)
+so the chart reads without colour. Left/right move the cursor an hour, shift+left/right a
+day; the mouse picks the nearest hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+from textual.events import MouseMove
+from textual.message import Message
+from textual.reactive import reactive
+from textual_plotext import PlotextPlot
+
+from stratus_tui.cache.reports import HourVolume
+
+SERIES = (
+    ("accepted calls", "accepted_calls", "dot", "green"),
+    ("lost calls", "lost_calls", "x", "red"),
+)
+IM_SERIES = (
+    ("accepted IMs", "accepted_ims", "o", "cyan"),
+    ("lost IMs", "lost_ims", "*", "magenta"),
+)
+
+
+def describe(point: HourVolume) -> str:
+    hour = point.hour
+    when = f"{hour:%a %d %b %H:00}-{(hour.hour + 1) % 24:02d}:00"
+    rate = "no calls" if point.loss_rate is None else f"{point.loss_rate:.0%} lost"
+    ims = f"; IMs {point.accepted_ims} accepted, {point.lost_ims} lost"
+    return f"{when}: {point.accepted_calls} accepted, {point.lost_calls} lost ({rate}){ims}"
+
+
+class VolumeChart(PlotextPlot, can_focus=True):
+    DEFAULT_CSS = """
+    VolumeChart { height: 1fr; min-height: 10; }
+    VolumeChart:focus { background: $boost; }
+    """
+    HELP = """
+## Call volume
+
+Accepted (`•`) and lost (`x`) calls per hour, in the team's time zone; with IMs shown,
+accepted (`o`) and lost (`*`) IMs too. **Left**/**right** move the cursor an hour,
+**shift+left**/**right** a day, **home**/**end** to the ends; the line under the chart
+gives the hour's numbers and loss rate. Hovering with the mouse does the same.
+"""
+    BINDINGS = [
+        Binding("left", "move(-1)", "Hour before", show=False),
+        Binding("right", "move(1)", "Hour after", show=False),
+        Binding("shift+left", "move(-24)", "Day before", show=False),
+        Binding("shift+right", "move(24)", "Day after", show=False),
+        Binding("home", "jump(0)", "First hour", show=False),
+        Binding("end", "jump(-1)", "Last hour", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0)
+
+    @dataclass
+    class PointChosen(Message):
+        point: HourVolume
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.points: list[HourVolume] = []
+        self.show_ims = False
+
+    def show(self, points: list[HourVolume], *, show_ims: bool) -> None:
+        """New figures. No PointChosen for them: the page reads ``point`` in the same update,
+        so the chart and its detail line take one layout pass, not two."""
+        other_range = not self.points or not points or self.points[0].hour != points[0].hour
+        self.points = points
+        self.show_ims = show_ims
+        # A new range starts at its latest hour (what is happening now); the same range
+        # refreshed keeps the hour the user is looking at.
+        cursor = len(points) - 1 if other_range else min(self.cursor, len(points) - 1)
+        self.set_reactive(VolumeChart.cursor, max(cursor, 0))
+        self.replot()
+
+    @property
+    def point(self) -> HourVolume | None:
+        """The data point under the cursor."""
+        return self.points[self.cursor] if self.points else None
+
+    def replot(self) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        if not self.points:
+            plt.title("no data for this range")
+            self.refresh()
+            return
+        top = 0
+        for label, field, marker, color in SERIES + (IM_SERIES if self.show_ims else ()):
+            # Only hours that had some: a row of markers along zero would hide the others.
+            shown = [(i, getattr(p, field)) for i, p in enumerate(self.points) if getattr(p, field)]
+            xs, values = [i for i, _ in shown] or [0], [v for _, v in shown] or [0]
+            plt.scatter(xs, values, marker=marker, color=color, label=label)
+            top = max(top, *values)
+        plt.vline(self.cursor, "white")
+        ticks = self._ticks()
+        plt.xticks([index for index, _ in ticks], [label for _, label in ticks])
+        step = max(1, -(-top // 4))  # whole numbers of calls, about four steps
+        plt.yticks(list(range(0, top + step, step)))
+        plt.xlim(0, len(self.points) - 1)
+        plt.ylim(0, max(top, 1))
+        self.refresh()
+
+    def _ticks(self) -> list[tuple[int, str]]:
+        """Day starts for a range of days, every third hour for a single day."""
+        points = self.points
+        if len(points) <= 25:
+            return [(i, f"{p.hour:%H}") for i, p in enumerate(points) if p.hour.hour % 3 == 0]
+        days = [(i, f"{p.hour:%a %d}") for i, p in enumerate(points) if p.hour.hour == 0]
+        step = max(1, len(days) // 7)  # at most about seven labels
+        return days[::step]
+
+    def action_move(self, hours: int) -> None:
+        if self.points:
+            self.cursor = max(0, min(len(self.points) - 1, self.cursor + hours))
+
+    def action_jump(self, index: int) -> None:
+        if self.points:
+            self.cursor = index % len(self.points)
+
+    def watch_cursor(self) -> None:
+        if self.points:
+            self.replot()
+            self._announce()
+
+    def _announce(self) -> None:
+        if self.points:
+            self.post_message(self.PointChosen(self.points[self.cursor]))
+
+    def on_mouse_move(self, event: MouseMove) -> None:
+        if len(self.points) < 2:
+            return
+        left = 6  # plotext's y-axis labels and frame
+        span = max(1, self.size.width - left - 1)
+        fraction = (event.x - left) / span
+        self.cursor = max(0, min(len(self.points) - 1, round(fraction * (len(self.points) - 1))))
