@@ -186,6 +186,10 @@ async def test_the_team_list_filters_as_you_type_and_sorts(
         assert sorted(listed(page)) == ["Support APAC", "Support L1", "Support L2"]
         await pilot.press("enter")  # filter done: back in the table
         assert isinstance(app.focused, DataTable)
+        await pilot.press("slash", "escape")  # escape clears and closes the filter
+        await pilot.pause()
+        assert len(listed(page)) == 7 and isinstance(app.focused, DataTable)
+        await pilot.press("slash", *"sup", "enter")
         await pilot.press("s")  # by name, descending
         assert listed(page) == ["Support L2", "Support L1", "Support APAC"]
         await pilot.press("enter")  # the cursor stayed on its team through the sort

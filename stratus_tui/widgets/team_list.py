@@ -38,9 +38,13 @@ class TeamList(Vertical):
 
 The teams you may report on. **/** filters as you type, **s** sorts by the next column
 (again: the other way round), clicking a column header sorts by it. **Enter** opens the
-team's report.
+team's report. **Escape** in the filter clears and closes it.
 """
-    BINDINGS = [bind("filter", "filter"), bind("sort", "sort")]
+    BINDINGS = [
+        bind("filter", "filter"),
+        bind("sort", "sort"),
+        bind("back", "close_filter", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__(id="team-list")
@@ -95,6 +99,16 @@ team's report.
     def on_resize(self) -> None:
         if self.teams:
             self._fill()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_filter":  # otherwise escape goes on to the page and the screen
+            return self.has_class("-filtering")
+        return True
+
+    def action_close_filter(self) -> None:
+        self.remove_class("-filtering")
+        self.query_one("#team-filter", Input).value = ""  # Changed refills the table
+        self.query_one(DataTable).focus()
 
     def action_filter(self) -> None:
         self.add_class("-filtering")
