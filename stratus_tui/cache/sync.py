@@ -106,10 +106,16 @@ async def sync_history(
         waited = time.monotonic() - asked
         me = user or await client.me()
         # Teams give the time zones; services name the rows of the CSV and the lost-calls PDF.
-        teams, services = await asyncio.gather(
+        # Both at once; a refusal is reported as the teams' one, whichever came back first.
+        answers = await asyncio.gather(
             client.get_all("/teams", models.Team, background=True),
             client.get_all("/services", models.Service, background=True),
+            return_exceptions=True,
         )
+        for answer in answers:
+            if isinstance(answer, BaseException):
+                raise answer
+        teams, services = cast(tuple[list[models.Team], list[models.Service]], tuple(answers))
         fetched_at = int(now())
         await asyncio.to_thread(
             cache.put_entities, "team", {str(t.id): t.model_dump_json() for t in teams}, fetched_at
