@@ -6,6 +6,7 @@ each test copies; a copy is a few milliseconds and keeps tests independent.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -176,16 +177,12 @@ class Served:
         self.process.wait(timeout=15)
 
 
-@pytest.fixture
-def loopback_server(tmp_path: Path) -> Iterator[Served]:
-    """`stratus-tui serve` in a child process on a free loopback port."""
-    database = tmp_path / "server.sqlite3"
-    command = [sys.executable, "-m", "stratus_tui", "serve", "--port", "0", "--calls", "0"]
+@contextlib.contextmanager
+def serve_child(database: Path, *options: str) -> Iterator[Served]:
+    """`stratus-tui serve` on ``database`` in a child process on a free loopback port."""
+    command = [sys.executable, "-m", "stratus_tui", "serve", "--port", "0", "--db", str(database)]
     process = subprocess.Popen(
-        [*command, "--db", str(database)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        [*command, *options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert process.stdout is not None
     url = ""
@@ -200,6 +197,25 @@ def loopback_server(tmp_path: Path) -> Iterator[Served]:
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=15)
+
+
+@pytest.fixture
+def loopback_server(tmp_path: Path) -> Iterator[Served]:
+    """An empty reference server (no history) in a child process."""
+    with serve_child(tmp_path / "server.sqlite3", "--calls", "0") as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def seeded_loopback_server(
+    template_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """The seeded demo data (history topped up to the current hour) in a child process,
+    one per test module: the module's tests share it."""
+    database = tmp_path_factory.mktemp("served") / "server.sqlite3"
+    shutil.copyfile(template_db, database)
+    with serve_child(database) as served:
+        yield served
 
 
 Login = Callable[[str], Awaitable[dict[str, str]]]

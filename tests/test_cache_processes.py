@@ -11,9 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,39 +19,17 @@ import pytest
 from stratus_tui.cache.store import Cache, cache_path
 from stratus_tui.server import db
 from tests.cache_helpers import cache_ids, check_consistent, kept
-from tests.conftest import ADMIN, TEAMADMIN
+from tests.conftest import ADMIN, TEAMADMIN, Served
 
 pytestmark = pytest.mark.socket
 
 
-@dataclass(frozen=True)
-class Server:
-    url: str
-    database: Path
-
-
 @pytest.fixture(scope="module")
-def server(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("sync-server")
-    database = folder / "server.sqlite3"
-    shutil.copyfile(template_db, database)
-    command = [sys.executable, "-m", "stratus_tui", "serve", "--port", "0", "--db", str(database)]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert child.stdout is not None
-    url = ""
-    for line in child.stdout:
-        if found := re.search(r"listening on (http://\S+)", line):
-            url = found.group(1)
-            break
-    try:
-        assert url, "the server did not start"
-        yield Server(url, database)
-    finally:
-        child.terminate()
-        child.wait(timeout=15)
+def server(seeded_loopback_server: Served) -> Served:
+    return seeded_loopback_server
 
 
-def sync_command(server: Server, user: str, *options: str) -> list[str]:
+def sync_command(server: Served, user: str, *options: str) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -77,7 +53,7 @@ def count(pattern: str, output: str) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def run_sync(server: Server, user: str, *options: str) -> subprocess.CompletedProcess[str]:
+def run_sync(server: Served, user: str, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         sync_command(server, user, *options),
         capture_output=True,
@@ -97,7 +73,7 @@ def stored_cursor(path: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def expected_ids(server: Server, user: str) -> set[int]:
+def expected_ids(server: Served, user: str) -> set[int]:
     """What the user's cache must hold after a sync now (its scope, minus retention)."""
     with closing(sqlite3.connect(server.database)) as connection:
         tenant = connection.execute(
@@ -112,7 +88,7 @@ def expected_ids(server: Server, user: str) -> set[int]:
     return kept({row[0]: tuple(row) for row in rows}, zones.__getitem__, time.time())
 
 
-def test_a_sync_killed_between_pages_resumes_without_duplicates(server: Server) -> None:
+def test_a_sync_killed_between_pages_resumes_without_duplicates(server: Served) -> None:
     path = cache_path("_url", server.url, ADMIN)
     child = subprocess.Popen(
         sync_command(server, ADMIN, "--page-size", "100"),
@@ -140,7 +116,7 @@ def test_a_sync_killed_between_pages_resumes_without_duplicates(server: Server) 
         check_consistent(cache)
 
 
-def test_two_syncs_of_one_cache_at_once_both_finish(server: Server) -> None:
+def test_two_syncs_of_one_cache_at_once_both_finish(server: Served) -> None:
     path = cache_path("_url", server.url, TEAMADMIN)
     children = [
         subprocess.Popen(
@@ -167,7 +143,7 @@ def test_two_syncs_of_one_cache_at_once_both_finish(server: Server) -> None:
     assert path.exists()
 
 
-def test_the_command_reports_progress_and_a_summary(server: Server) -> None:
+def test_the_command_reports_progress_and_a_summary(server: Served) -> None:
     done = run_sync(server, TEAMADMIN, "--page-size", "50")
     assert done.returncode == 0, done.stderr
     assert re.search(r"^Synced [\d,]+ conversations? in [\d.]+ s", done.stdout, re.M)
@@ -176,7 +152,7 @@ def test_the_command_reports_progress_and_a_summary(server: Server) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_failures_are_one_line_and_exit_3(server: Server, tmp_path: Path) -> None:
+def test_failures_are_one_line_and_exit_3(server: Served, tmp_path: Path) -> None:
     wrong = subprocess.run(
         sync_command(server, ADMIN),
         capture_output=True,
@@ -201,7 +177,7 @@ def test_failures_are_one_line_and_exit_3(server: Server, tmp_path: Path) -> Non
     assert not cache_path("_url", server.url, "member@demo.stratus").exists()
 
 
-def test_cache_lists_and_purges(server: Server) -> None:
+def test_cache_lists_and_purges(server: Served) -> None:
     assert run_sync(server, TEAMADMIN).returncode == 0
     listed = subprocess.run(
         [sys.executable, "-m", "stratus_tui", "cache"], capture_output=True, text=True, check=False

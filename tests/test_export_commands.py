@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
-import shutil
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,7 +18,7 @@ from stratus_tui.cli import main
 from stratus_tui.commands import CommandError
 from stratus_tui.commands.reporting import find_team, lost_calls_days
 from stratus_tui.export.reporting import ReportTeam
-from tests.conftest import ADMIN, MEMBER, TEAMADMIN
+from tests.conftest import ADMIN, MEMBER, TEAMADMIN, Served
 
 pytestmark = pytest.mark.socket
 
@@ -30,26 +26,9 @@ WROTE = re.compile(r"Wrote ([\d,]+) (?:conversations|lost calls) of Support L1 t
 
 
 @pytest.fixture(scope="module")
-def server(
-    template_db: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, Path]]:
+def server(seeded_loopback_server: Served) -> tuple[str, Path]:
     """The seeded server (its history topped up to the current hour) and its database."""
-    database = tmp_path_factory.mktemp("export-server") / "server.sqlite3"
-    shutil.copyfile(template_db, database)
-    command = [sys.executable, "-m", "stratus_tui", "serve", "--port", "0", "--db", str(database)]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert child.stdout is not None
-    url = ""
-    for line in child.stdout:
-        if found := re.search(r"listening on (http://\S+)", line):
-            url = found.group(1)
-            break
-    try:
-        assert url, "the server did not start"
-        yield url, database
-    finally:
-        child.terminate()
-        child.wait(timeout=15)
+    return seeded_loopback_server.url, seeded_loopback_server.database
 
 
 @pytest.fixture

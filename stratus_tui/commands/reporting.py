@@ -57,11 +57,11 @@ def lost_calls_days(
 
 @dataclass(frozen=True)
 class _Ready:
-    """What a command has after signing in and syncing: the cache, the team, its services."""
+    """What a command has after signing in and syncing: the cache and the team (the sync
+    stored the services too, which the exports name from the cache)."""
 
     cache: Cache
     team: ReportTeam
-    services: dict[int, str]
 
 
 def run_reporting(
@@ -84,7 +84,7 @@ def run_reporting(
         path = output or default_export_dir() / default_file_name(
             ready.team.name, start, end, "csv"
         )
-        count = export_report_csv(ready.cache, ready.team, path, services=ready.services, now=now)
+        count = export_report_csv(ready.cache, ready.team, path, now=now)
         return f"Wrote {_count(count, 'conversation')} of {_shown(ready.team)} to {path}\n"
 
     return _run("export reporting", profile, url, user, team, write, err)
@@ -111,9 +111,7 @@ def run_lost_calls(
         path = output or default_export_dir() / default_file_name(
             ready.team.name, since, until, "pdf"
         )
-        count = export_lost_calls_pdf(
-            ready.cache, ready.team, path, start, end, services=ready.services
-        )
+        count = export_lost_calls_pdf(ready.cache, ready.team, path, start, end)
         return f"Wrote {_count(count, 'lost call')} of {_shown(ready.team)} to {path}\n"
 
     return _run("export lost-calls", profile, url, user, team, write, err)
@@ -198,7 +196,6 @@ def _run(
 
 
 async def _prepare(name: str, target: Target, wanted: str, progress: Progress) -> _Ready:
-    from stratus_tui.api import models
     from stratus_tui.cache.store import ADHOC_PROFILE, Cache
     from stratus_tui.cache.sync import sync_history
     from stratus_tui.commands.connect import signed_in
@@ -219,13 +216,10 @@ async def _prepare(name: str, target: Target, wanted: str, progress: Progress) -
                 say_error(name, f"note: {notice}")
             teams = await asyncio.to_thread(cached_teams, cache, me.time_zone or "UTC")
             team = find_team(teams, wanted)
-            services = await client.get_all(
-                "/services", models.Service, params={"team_id": team.id}
-            )
         except BaseException:
             cache.close()
             raise
-    return _Ready(cache, team, {service.id: service.name for service in services})
+    return _Ready(cache, team)
 
 
 def _count(number: int, noun: str) -> str:

@@ -29,7 +29,6 @@ from stratus_tui.widgets.sync_status import SyncStatus
 if TYPE_CHECKING:
     from stratus_tui.session import Session
 
-STAFF = frozenset({"system_admin", "tenant_admin", "team_admin"})
 HISTORY_EVERY = 3600  # seconds: the history syncs by itself every hour
 
 
@@ -82,8 +81,9 @@ class MainScreen(Screen[None]):
 
     @property
     def syncs_history(self) -> bool:
-        """Staff read history (reporting); team members have none to sync."""
-        return self.session.cache is not None and self.session.user.role in STAFF
+        """Whoever may open Reporting reads history; the others have none to sync."""
+        has_reporting = any(spec.id == "reporting" for spec in self.pages)
+        return self.session.cache is not None and has_reporting
 
     @work(exclusive=True, group="history", exit_on_error=False)
     async def sync_history(self) -> None:

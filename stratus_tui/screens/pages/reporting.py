@@ -9,6 +9,7 @@ exports read the cache's raw rows in a thread and report their progress here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -269,66 +270,67 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
     # --- exports -------------------------------------------------------------------------
 
     def action_download_csv(self) -> None:
-        from stratus_tui.export.csv import default_export_dir
-        from stratus_tui.export.reporting import default_file_name
+        from stratus_tui.export.reporting import export_report_csv
 
-        if self.team is None:
+        team, cache = self.team, self.session.cache
+        if team is None or cache is None:
             return
-        start, end = reports.csv_window(self._now(), self.team.time_zone)
-        name = default_file_name(self.team.name, start, end, "csv")
-        dialog = SaveAsDialog(
-            "Download the last 4 months of conversations (CSV)", default_export_dir() / name
+        now = self._now()  # the file's name and its rows: one window
+        start, end = reports.csv_window(now, team.time_zone)
+        self._ask_path(
+            "Download the last 4 months of conversations (CSV)",
+            (team.name, start, end, "csv"),
+            "conversations",
+            functools.partial(export_report_csv, cache, team, now=now),
         )
-        self.app.push_screen(dialog, self._save_csv)
 
     def action_download_pdf(self) -> None:
+        from stratus_tui.export.reporting import export_lost_calls_pdf
+
+        team, cache, report = self.team, self.session.cache, self.report
+        if team is None or cache is None or report is None:
+            return
+        self._ask_path(
+            f"Download the lost calls of {report.span.label} (PDF)",
+            (team.name, report.start, report.end, "pdf"),
+            "lost calls",
+            functools.partial(
+                export_lost_calls_pdf, cache, team, start=report.start, end=report.end
+            ),
+        )
+
+    def _ask_path(
+        self,
+        title: str,
+        name: tuple[str, datetime, datetime, str],
+        noun: str,
+        write: Callable[..., int],
+    ) -> None:
+        """Ask where to save (default: a name saying team and range), then ``export``."""
         from stratus_tui.export.csv import default_export_dir
         from stratus_tui.export.reporting import default_file_name
 
-        if self.team is None or self.report is None:
-            return
-        name = default_file_name(self.team.name, self.report.start, self.report.end, "pdf")
-        dialog = SaveAsDialog(
-            f"Download the lost calls of {self.report.span.label} (PDF)",
-            default_export_dir() / name,
-        )
-        self.app.push_screen(dialog, self._save_pdf)
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.export(path, noun, write)
 
-    def _save_csv(self, path: Path | None) -> None:
-        if path is not None and self.team is not None:
-            self.export(path, "csv", self.team, None)
-
-    def _save_pdf(self, path: Path | None) -> None:
-        if path is not None and self.team is not None and self.report is not None:
-            self.export(path, "pdf", self.team, self.report)
+        dialog = SaveAsDialog(title, default_export_dir() / default_file_name(*name))
+        self.app.push_screen(dialog, chosen)
 
     @work(group="reporting-export", exclusive=True, exit_on_error=False)
-    async def export(self, path: Path, what: str, team: TeamRow, report: Report | None) -> None:
+    async def export(self, path: Path, noun: str, write: Callable[..., int]) -> None:
+        """``write(path, progress=...)`` in a thread, its progress and outcome on the page."""
         from stratus_tui.cache.store import CacheError
         from stratus_tui.export.atomic import ExportError
-        from stratus_tui.export.reporting import export_lost_calls_pdf, export_report_csv
 
-        cache = self.session.cache
-        if cache is None:
-            return
         status = self.query_one("#export-status", Static)
-        noun = "conversations" if what == "csv" else "lost calls"
         status.update(f"Writing {path.name}…")
 
         def progress(count: int) -> None:
             self.app.call_from_thread(status.update, f"Writing {path.name}: {count:,} {noun}…")
 
-        write: Callable[[], int]
-        if report is None:
-            now = self._now()
-            write = lambda: export_report_csv(cache, team, path, now=now, progress=progress)  # noqa: E731
-        else:
-            start, end = report.start, report.end
-            write = lambda: export_lost_calls_pdf(  # noqa: E731
-                cache, team, path, start, end, progress=progress
-            )
         try:
-            count = await asyncio.to_thread(write)
+            count = await asyncio.to_thread(write, path, progress=progress)
         except (ExportError, CacheError) as error:
             status.update("")
             self.notify(f"Not saved: {error}", severity="error", timeout=15)
