@@ -6,11 +6,12 @@ Builds a cache of ``--calls`` conversations of ONE team (Europe/Zurich) over fou
 with bench/reports.py's ``build`` (``--keep FILE`` keeps and reuses it), then, interleaved
 run by run (this machine is noisy: compare within one run):
 
-- export: ``report_rows`` (names, local and UTC times...) through ``write_csv`` (injection
-  checks, BOM, atomic write) into a file: what ``stratus-tui export reporting`` does;
-- baseline: the same query's raw tuples through a bare ``csv.writer`` into a file.
+- export: ``write_report_csv`` (names, local and UTC times, injection checks, BOM, atomic
+  write, helper processes on every usable core): what ``stratus-tui export reporting`` does;
+- one process: the same with ``parts=1``;
+- baseline: the raw rows of the same conversations through a bare ``csv.writer`` into a file.
 
-Prints rows per second (medians) and the ratio. Target: the export at >= 200k rows/s.
+Prints rows per second (medians) and the ratios. Target: the export at >= 200k rows/s.
 """
 
 from __future__ import annotations
@@ -25,27 +26,34 @@ from pathlib import Path
 
 from reports import NOW, build
 
-from stratus_tui.cache import reports
-from stratus_tui.export.csv import write_csv
-from stratus_tui.export.reporting import REPORT_HEADER, ReportTeam, report_rows
+from stratus_tui.export.report_csv import write_report_csv
+from stratus_tui.export.reporting import ReportTeam
 
 TEAM = ReportTeam(1, "Support L1", "Europe/Zurich")
 TARGET = 200_000  # rows/s
 
 
-def export(db: sqlite3.Connection, path: Path, hi: int) -> int:
-    services = {10: "Support hotline"}
-    rows = report_rows(db, TEAM, services, 0, hi)  # neutralised as it goes, as the export does
-    return write_csv(path, REPORT_HEADER, rows, neutralised=True)
+SERVICES = {10: "Support hotline"}
+RAW = "SELECT * FROM conversation WHERE team_id = ? AND started_at < ? ORDER BY started_at, id"
 
 
-def baseline(db: sqlite3.Connection, path: Path, hi: int) -> int:
+def export(cache: Path, path: Path, hi: int) -> int:
+    return write_report_csv(cache, TEAM, SERVICES, 0, hi, path)
+
+
+def one_process(cache: Path, path: Path, hi: int) -> int:
+    return write_report_csv(cache, TEAM, SERVICES, 0, hi, path, parts=1)
+
+
+def baseline(cache: Path, path: Path, hi: int) -> int:
     count = 0
+    db = sqlite3.connect(cache)
     with path.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
-        for row in reports.conversations(db, TEAM.id, 0, hi):
+        for row in db.execute(RAW, (TEAM.id, hi)):
             writer.writerow(row)
             count += 1
+    db.close()
     return count
 
 
@@ -59,26 +67,27 @@ def main() -> None:
         cache = args.keep or Path(folder) / "cache.sqlite3"
         if not cache.exists():
             build(cache, args.calls, 1)
-        db = sqlite3.connect(cache)
         hi = int(NOW.timestamp()) + 1
         out = Path(folder) / "out.csv"
-        rates: dict[str, list[float]] = {"export": [], "baseline": []}
+        runs = {"export": export, "one process": one_process, "baseline": baseline}
+        rates: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(args.runs):
-            for name, function in (("export", export), ("baseline", baseline)):
+            for name, function in runs.items():
                 started = time.perf_counter()
-                count = function(db, out, hi)
+                count = function(cache, out, hi)
                 seconds = time.perf_counter() - started
                 rates[name].append(count / seconds)
-                print(f"  {name:8} {count:,} rows in {seconds:5.2f} s = {count / seconds:,.0f}/s")
+                print(f"  {name:11} {count:,} rows in {seconds:5.2f} s = {count / seconds:,.0f}/s")
         size = out.stat().st_size
-        db.close()
-    export_rate, base_rate = (statistics.median(rates[name]) for name in ("export", "baseline"))
+    export_rate, one_rate, base_rate = (statistics.median(rates[name]) for name in runs)
     print(f"rows: {count:,} (baseline file {size / 2**20:.0f} MiB); medians of {args.runs} runs:")
     print(
-        f"  export (report_rows + write_csv)  {export_rate:>10,.0f} rows/s   (target >= {TARGET:,})"
+        f"  export (write_report_csv)         {export_rate:>10,.0f} rows/s   (target >= {TARGET:,})"
     )
+    print(f"  export in one process             {one_rate:>10,.0f} rows/s")
     print(f"  baseline (raw tuples, csv.writer) {base_rate:>10,.0f} rows/s")
     print(f"  export / baseline                 {export_rate / base_rate:10.2f}x")
+    print(f"  one process / baseline            {one_rate / base_rate:10.2f}x")
     print(f"  export / target                   {export_rate / TARGET:10.2f}x")
 
 

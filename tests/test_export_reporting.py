@@ -7,6 +7,7 @@ synced from the in-process reference server checks the content against the serve
 from __future__ import annotations
 
 import csv
+import io
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,10 +21,10 @@ from fastapi import FastAPI
 
 from stratus_tui.cache import reports
 from stratus_tui.cache.store import Cache, CacheError
-from stratus_tui.export import reporting
-from stratus_tui.export.csv import neutralise
+from stratus_tui.export import report_csv
+from stratus_tui.export.csv import ExportError, neutralise
+from stratus_tui.export.report_csv import REPORT_HEADER, report_chunks
 from stratus_tui.export.reporting import (
-    REPORT_HEADER,
     ReportTeam,
     cached_teams,
     default_file_name,
@@ -68,6 +69,11 @@ def make_cache(folder: Path, rows: Sequence[tuple[Any, ...]]) -> Cache:
 def read(path: Path) -> list[list[str]]:
     with path.open(encoding="utf-8-sig", newline="") as stream:
         return list(csv.reader(stream))
+
+
+def lines_of(connection: sqlite3.Connection, team: ReportTeam) -> list[list[str]]:
+    text = "".join(chunk for chunk, _ in report_chunks(connection, team, {}, 0, 2**40))
+    return list(csv.reader(io.StringIO(text, newline="")))
 
 
 def expected(row: Sequence[Any], team: ReportTeam, services: Mapping[int, str]) -> list[str]:
@@ -166,7 +172,7 @@ async def test_the_rows_are_the_servers_conversations_of_the_team_and_window(
     # Every kind of row is there: lost calls without agent or answer, IMs, direct calls.
     assert {(line[7], line[16]) for line in lines[1:]} >= {("call", "lost"), ("im", "accepted")}
     assert any(line[6] == "" and line[11] == "" for line in lines[1:])
-    assert steps == [n for n in range(10_000, count + 1, 10_000)]
+    assert steps == [*range(10_000, count, 10_000), count]
     cache.close()
 
 
@@ -180,7 +186,7 @@ def test_local_and_utc_times_across_daylight_saving_and_odd_offsets(tmp_path: Pa
     ]
     cache = make_cache(tmp_path, rows)
     with sqlite3.connect(cache.path) as connection:
-        lines = [list(map(str, r)) for r in reporting.report_rows(connection, TEAM, {}, 0, 2**40)]
+        lines = lines_of(connection, TEAM)
         assert lines[0][10:16] == [
             "2026-03-29T01:59:59+01:00", "2026-03-29T03:00:19+02:00", "2026-03-29T03:01:19+02:00",
             "2026-03-29T00:59:59Z", "2026-03-29T01:00:19Z", "2026-03-29T01:01:19Z",
@@ -193,9 +199,8 @@ def test_local_and_utc_times_across_daylight_saving_and_odd_offsets(tmp_path: Pa
         assert lines[2][15] == "2026-10-25T01:30:59Z"
         for zone in (ZURICH, "Asia/Kathmandu", "America/St_Johns", "Australia/Lord_Howe", "UTC"):
             team = ReportTeam(1, "T", zone)
-            got = reporting.report_rows(connection, team, {}, 0, 2**40)
             want = [expected(row, team, {}) for row in sorted(rows, key=lambda r: r[9])]
-            assert [list(map(str, line)) for line in got] == want
+            assert lines_of(connection, team) == want
     cache.close()
 
 
@@ -231,10 +236,10 @@ def test_the_file_is_private_and_replaced_whole_or_not_at_all(
     before = path.read_bytes()
 
     def broken(*args: object) -> Iterator[tuple[Any, ...]]:
-        yield conversation(1, 1_790_000_001)
+        yield (1, 1, 10, 100, 0, 1_790_000_001, None, 1_790_000_081, 20, 60, "+41441234567")
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(reports, "conversations", broken)
+    monkeypatch.setattr(reports, "rows_for_csv", broken)
     with pytest.raises(CacheError, match="could not be read: disk I/O error"):
         export_report_csv(cache, TEAM, path, services={}, now=now)
     assert path.read_bytes() == before
@@ -319,3 +324,87 @@ def test_hostile_team_names_give_safe_bounded_file_names(name: str) -> None:
     assert not team.startswith("-") and not team.endswith("-") and "--" not in team
     assert len(team) <= 40 and len(file_name.encode()) < 255
     assert file_name == os.path.basename(file_name) and file_name.isprintable()
+
+
+# --- parts written by helper processes ---------------------------------------------------------
+
+
+def busy_rows() -> list[tuple[Any, ...]]:
+    """600 conversations across the October clock change in Zurich, three at a time
+    starting in the same second (a cut must not part them), with hostile identifiers."""
+    start = int(datetime(2026, 10, 24, 22, 0, tzinfo=UTC).timestamp())
+    texts = [text for name, text in HOSTILE.items() if name != "lone_surrogate"]
+    rows = []
+    for n in range(1, 601):
+        started = start + (n // 3) * 97
+        values: dict[str, Any] = {"customer_id": texts[n % len(texts)]}
+        if n % 5 == 0:
+            values.update(outcome="lost", answered_at=None, agent_id=None, voicemail=1)
+        if n % 7 == 0:
+            values.update(kind="im", direction="outbound", direct=1, service_id=None)
+        rows.append(conversation(n, started, **values))
+    return rows
+
+
+def test_parts_written_by_helper_processes_make_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = make_cache(tmp_path, busy_rows())
+    services = {10: HOSTILE["csv_formula"] + ', "quoted"'}
+    team = ReportTeam(1, 'Support, "L1"', ZURICH)
+    one = tmp_path / "one.csv"
+    assert report_csv.write_report_csv(cache.path, team, services, 0, 2**40, one, parts=1) == 600
+    monkeypatch.setattr(report_csv, "PART_MIN_ROWS", 50)
+    appended: list[int] = []
+    real_append = report_csv._Helpers.append
+
+    def append(self: report_csv._Helpers, part: report_csv._Part, stream: Any) -> int:
+        appended.append(real_append(self, part, stream))
+        return appended[-1]
+
+    monkeypatch.setattr(report_csv._Helpers, "append", append)
+    three = tmp_path / "out" / "three.csv"
+    steps: list[int] = []
+    count = report_csv.write_report_csv(
+        cache.path, team, services, 0, 2**40, three, parts=3, progress=steps.append
+    )
+    assert count == 600 and len(appended) == 2 and all(appended)
+    assert three.read_bytes() == one.read_bytes()
+    assert steps[-1] == 600 and steps == sorted(steps)
+    assert sorted(p.name for p in three.parent.iterdir()) == ["three.csv"]
+    assert three.stat().st_mode & 0o777 == 0o600
+    assert len(read(three)) == 601
+    cache.close()
+
+
+def test_a_helper_that_cannot_start_leaves_its_part_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = make_cache(tmp_path, busy_rows())
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    report_csv.write_report_csv(cache.path, TEAM, {}, 0, 2**40, one, parts=1)
+    monkeypatch.setattr(report_csv, "PART_MIN_ROWS", 50)
+    monkeypatch.setattr(report_csv.sys, "executable", str(tmp_path / "no-such-python"))
+    assert report_csv.write_report_csv(cache.path, TEAM, {}, 0, 2**40, two, parts=2) == 600
+    assert two.read_bytes() == one.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "one.csv", "two.csv"]
+    cache.close()
+
+
+def test_a_failing_helper_fails_the_export_and_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = make_cache(tmp_path, busy_rows())
+    path = tmp_path / "exports" / "report.csv"
+    report_csv.write_report_csv(cache.path, TEAM, {}, 0, 2**40, path, parts=1)
+    before = path.read_bytes()
+    monkeypatch.setattr(report_csv, "PART_MIN_ROWS", 50)
+    broken = tmp_path / "broken-python"  # takes the job, then fails as a crash would
+    broken.write_text("#!/bin/sh\ncat > /dev/null\necho 'MemoryError' >&2\nexit 1\n")
+    broken.chmod(0o700)
+    monkeypatch.setattr(report_csv.sys, "executable", str(broken))
+    with pytest.raises(ExportError, match=r"report.csv: MemoryError$"):
+        report_csv.write_report_csv(cache.path, TEAM, {}, 0, 2**40, path, parts=2)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["report.csv"]
+    cache.close()

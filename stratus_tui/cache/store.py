@@ -287,6 +287,30 @@ def set_state(connection: sqlite3.Connection, values: Mapping[str, Any]) -> None
 
 
 @contextmanager
+def reader(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection of the caller's own to the cache file at ``path``.
+
+    For the exports: ``Cache.read`` lends the shared connection under a lock, and holding
+    it for the seconds a million rows take would stall the page's reports and the sync.
+    In WAL mode this reader sees one consistent state while the sync goes on writing.
+    Raises ``CacheError`` (also for errors while the block reads).
+    """
+    try:
+        connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT
+        )
+    except sqlite3.Error as error:
+        raise CacheError(f"the local cache could not be read: {error}") from None
+    try:
+        connection.execute("PRAGMA query_only = ON")
+        yield connection
+    except sqlite3.Error as error:
+        raise CacheError(f"the local cache could not be read: {error}") from None
+    finally:
+        connection.close()
+
+
+@contextmanager
 def _errors() -> Iterator[None]:
     """SQLite errors that are not the caller's to handle become a ``CacheError``."""
     try:

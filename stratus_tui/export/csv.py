@@ -32,7 +32,10 @@ from pathlib import Path
 
 from stratus_tui.export.atomic import ExportError, atomic_write, export_error
 
-__all__ = ["PROGRESS_EVERY", "ExportError", "default_export_dir", "neutralise", "write_csv"]
+__all__ = [
+    "BOM", "PROGRESS_EVERY", "ExportError", "csv_field", "default_export_dir", "neutralise",
+    "write_csv",
+]  # fmt: skip
 
 PROGRESS_EVERY = 10_000  # rows between two progress(count) calls
 # What a spreadsheet may read as the start of a formula (or hide one behind).
@@ -43,6 +46,10 @@ _LOOK_CLOSER_FIRST = DANGEROUS_FIRST | {" "}
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 SIGNED_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
+# Without a byte order mark Excel reads a UTF-8 file in the system's legacy code page and
+# shows "ZoÃ«" for "Zoë".
+BOM = "\ufeff"
 
 
 def neutralise(cell: object) -> str:
@@ -68,6 +75,15 @@ def neutralise(cell: object) -> str:
     return "'" + text
 
 
+def csv_field(cell: object) -> str:
+    """``cell`` as it stands in a CSV line: neutralised, then quoted as RFC 4180 says (and
+    ``csv.writer`` does) when it holds a comma, a double quote or a line break."""
+    text = neutralise(cell)
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def default_export_dir() -> Path:
     """The user's Downloads folder, else Documents, else home (the first that exists)."""
     import platformdirs
@@ -84,23 +100,18 @@ def write_csv(
     rows: Iterable[Sequence[object]],
     *,
     progress: Callable[[int], None] | None = None,
-    neutralised: bool = False,
 ) -> int:
     """Write ``header`` and ``rows`` to ``path`` atomically; returns the number of rows.
-
-    ``neutralised``: the caller already put every text cell through :func:`neutralise`
-    (the reporting CSV does, once per name instead of once per cell: a million rows).
 
     An exception from ``rows`` (or ``progress``) propagates unchanged; a file-system problem
     becomes an :class:`ExportError`. Either way the old file, if any, is left as it was.
     """
     path = Path(path)
     with atomic_write(path) as binary:
-        # utf-8-sig writes a byte order mark: without it Excel reads the file in the
-        # system's legacy code page and shows "ZoÃ«" for "Zoë".
-        stream = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="", write_through=False)
+        stream = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=False)
         try:
-            count = _write_rows(stream, header, rows, progress, path, neutralised)
+            stream.write(BOM)
+            count = _write_rows(stream, header, rows, progress, path)
             try:
                 stream.flush()
             except OSError as error:
@@ -132,7 +143,6 @@ def _write_rows(
     rows: Iterable[Sequence[object]],
     progress: Callable[[int], None] | None,
     path: Path,
-    neutralised: bool,
 ) -> int:
     writer = csv.writer(stream, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     count = 0
@@ -143,7 +153,7 @@ def _write_rows(
     # Errors of the rows themselves (the iterator, progress) are not the file's: they pass
     # through unchanged; only the file system's become an ExportError.
     for row in rows:
-        line = row if neutralised else _clean_row(row)
+        line = _clean_row(row)
         try:
             writer.writerow(line)
         except OSError as error:
