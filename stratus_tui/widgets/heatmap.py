@@ -8,13 +8,17 @@ colour-blind), and a line under the grid gives the numbers of the cell under the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
 from textual.color import Color
-from textual.content import Content
 from textual.events import Click
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 from stratus_tui.cache.reports import HeatCell, Heatmap
@@ -74,6 +78,7 @@ lost calls (green: none lost, yellow: half, red: all), with the same steps as gl
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.heatmap: Heatmap | None = None
+        self._lines: tuple[int, list[Strip]] | None = None
 
     def show(self, heatmap: Heatmap) -> None:
         if heatmap != self.heatmap:
@@ -102,27 +107,56 @@ lost calls (green: none lost, yellow: half, red: all), with the same steps as gl
         if 0 <= row < 7 and 0 <= column < 24:
             self.cursor = (row, column)
 
-    def render(self) -> Content:
+    def refresh(self, *regions: Any, **options: Any) -> HeatmapView:
+        self._lines = None  # new figures, cursor, focus or styles: draw anew
+        return super().refresh(*regions, **options)
+
+    def notify_style_update(self) -> None:
+        self._lines = None  # the theme or the CSS changed: base colours may be new
+        super().notify_style_update()
+
+    def render_line(self, y: int) -> Strip:
+        # Line API: the grid is 170 cells of their own colours; as Content (a styled span
+        # per cell) it cost ~10 ms a paint, as Strips of ready Segments ~1 ms.
+        width = self.size.width
+        if self._lines is None or self._lines[0] != width:
+            self._lines = (width, self._draw(self.rich_style))
+        lines = self._lines[1]
+        return lines[y] if y < len(lines) else Strip.blank(width, self.rich_style)
+
+    def _draw(self, base: Style) -> list[Strip]:
         width = self._cell_width()
+        dim = base + DIM
         hours = "".join(f"{hour:<{width * 3}}" for hour in range(0, 24, 3))  # every 3 hours
-        lines = [Content.styled("    " + hours[: 24 * width], "dim")]
+        lines = [[Segment("    " + hours[: 24 * width], dim)]]
         for weekday, row in enumerate(self.heatmap.cells if self.heatmap else [[]] * 7):
-            parts: list[Content | str | tuple[str, str]] = [(f"{WEEKDAYS[weekday]} ", "dim")]
+            segments = [Segment(f"{WEEKDAYS[weekday]} ", dim)]
             for hour in range(24):
                 cell = row[hour] if row else HeatCell(0, 0)
                 share = cell.share_lost
-                if share is None:
-                    text, style = EMPTY * width, "dim"
-                else:
-                    color = cell_color(share)
-                    text = glyph(share) * width
-                    # The glyph in a darker shade of the cell's own colour: the hue reads
-                    # at a glance, and without colour the glyph's density says the same.
-                    style = f"{color.darken(0.22).hex} on {color.hex}"
                 if (weekday, hour) == self.cursor and self.has_focus:
-                    style = "bold #000000 on #ffffff"  # stands out on any colour; numbers below
-                parts.append((text, style))
-            lines.append(Content.assemble(*parts))
+                    # Stands out on any colour; the numbers are on the line below.
+                    mark = EMPTY if share is None else glyph(share)
+                    segments.append(Segment(mark * width, base + CURSOR))
+                elif share is None:
+                    segments.append(Segment(EMPTY * width, dim))
+                else:
+                    style = _cell_style(round(share * 100))
+                    segments.append(Segment(glyph(share) * width, base + style))
+            lines.append(segments)
         legend = "  ".join(f"{mark} {words}" for _, mark, words in STEPS) + f"  {EMPTY} none"
-        lines.append(Content.styled("lost: " + legend, "dim"))
-        return Content("\n").join(lines)
+        lines.append([Segment("lost: " + legend, dim)])
+        return [Strip(line).extend_cell_length(self.size.width, base) for line in lines]
+
+
+DIM = Style(dim=True)
+CURSOR = Style(color="#000000", bgcolor="#ffffff", bold=True)
+
+
+@lru_cache(maxsize=101)
+def _cell_style(percent_lost: int) -> Style:
+    """The glyph in a darker shade of the cell's own colour: the hue reads at a glance,
+    and without colour the glyph's density says the same. By whole percents: a finer
+    shade shows no difference, and a colour per cell cost more than the rest of a paint."""
+    color = cell_color(percent_lost / 100)
+    return Style(color=color.darken(0.22).hex, bgcolor=color.hex)

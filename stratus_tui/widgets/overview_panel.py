@@ -60,6 +60,7 @@ conversations, voicemails. Hover, or press **i**, for the exact interval they co
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.overview: Overview | None = None
+        self.columns = 0
         self.border_title = "Overview"
 
     def show(self, overview: Overview) -> None:
@@ -71,13 +72,19 @@ conversations, voicemails. Hover, or press **i**, for the exact interval they co
             Content.assemble((f"{label:<15}", "dim"), (f"{value:>6}", "bold"))
             for label, value in figures(overview)
         ]
-        room = self.size.width - 4  # border and padding
-        columns = max(1, min(3, (room + 2) // (CELL_WIDTH + 2)))
-        rows = [cells[i : i + columns] for i in range(0, len(cells), columns)]
+        self.columns = self._columns()
+        rows = [cells[i : i + self.columns] for i in range(0, len(cells), self.columns)]
         self.update(Content("\n").join(Content("  ").join(row) for row in rows))
 
+    def _columns(self) -> int:
+        # Never laid out yet (the report was hidden): the screen's width is the best guess;
+        # on_resize corrects it if the page turns out narrower.
+        room = (self.size.width or self.screen.size.width) - 4  # border and padding
+        return max(1, min(3, (room + 2) // (CELL_WIDTH + 2)))
+
     def on_resize(self) -> None:
-        if self.overview is not None:
+        # Only a change of columns needs new content: another layout pass costs a frame.
+        if self.overview is not None and self._columns() != self.columns:
             shown, self.overview = self.overview, None
             self.show(shown)
 

@@ -3,16 +3,30 @@
 Series differ by marker as well as colour (``•`` accepted, ``x`` lost; IMs ``o`` and ``*``)
 so the chart reads without colour. Left/right move the cursor an hour, shift+left/right a
 day; the mouse picks the nearest hour.
+
+Drawing: plotext builds the figure as a matrix of characters and colours, which
+``PlotextPlot.render`` turns into one ANSI string for ``Text.from_ansi`` to parse again,
+about two thirds of the chart's time (bench/open_team.py). ``render_line`` instead reads
+plotext's matrix directly into Strips, with the style each colour triple gets from the
+same ANSI decoding, once per triple (tests compare both ways, cell by cell).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import groupby
+from typing import Any
 
+from plotext._utility import colors_to_ansi
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding
 from textual.events import MouseMove
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from stratus_tui.cache.reports import HourVolume
@@ -67,6 +81,8 @@ gives the hour's numbers and loss rate. Hovering with the mouse does the same.
         super().__init__(id=id)
         self.points: list[HourVolume] = []
         self.show_ims = False
+        self._figure = 0  # bumped by every replot: the drawn lines are for one figure
+        self._lines: tuple[int, int, int, str, list[Strip]] | None = None
 
     def show(self, points: list[HourVolume], *, show_ims: bool) -> None:
         """New figures. No PointChosen for them: the page reads ``point`` in the same update,
@@ -108,6 +124,28 @@ gives the hour's numbers and loss rate. Hovering with the mouse does the same.
         plt.ylim(0, max(top, 1))
         self.refresh()
 
+    def refresh(self, *regions: Any, **options: Any) -> VolumeChart:
+        self._figure += 1  # a new figure, or a new theme, or new styles: draw anew
+        return super().refresh(*regions, **options)
+
+    def render_line(self, y: int) -> Strip:
+        lines = self.drawn_lines()
+        return lines[y] if y < len(lines) else Strip.blank(self.size.width)
+
+    def drawn_lines(self) -> list[Strip]:
+        """The figure at the widget's size, one Strip per line (top first)."""
+        width, height = self.size
+        theme = self._get_plotext_theme_name(self.app.theme)
+        key = (self._figure, width, height, theme)
+        if self._lines is None or self._lines[:4] != key:
+            plot = self.plt
+            # What PlotextPlot.render does before plotext's build (size set twice: see there).
+            plot.plotsize(width, height)
+            plot._set_size(width, height)
+            plot.theme(theme)
+            self._lines = (*key, figure_strips(plot, width))
+        return self._lines[4]
+
     def _ticks(self) -> list[tuple[int, str]]:
         """Day starts for a range of days, every third hour for a single day."""
         points = self.points
@@ -141,3 +179,31 @@ gives the hour's numbers and loss rate. Hovering with the mouse does the same.
         span = max(1, self.size.width - left - 1)
         fraction = (event.x - left) / span
         self.cursor = max(0, min(len(self.points) - 1, round(fraction * (len(self.points) - 1))))
+
+
+def figure_strips(plot: Any, width: int) -> list[Strip]:
+    """plotext's figure, built, as Strips: what ``Text.from_ansi(plot.build())`` shows."""
+    plot._set_sizes()
+    plot._build_matrix()
+    matrix = plot.monitor.matrix
+    strips = []
+    for row in reversed(range(matrix.rows)):  # plotext's row 0 is the bottom
+        markers = matrix.marker[row]
+        triples = zip(
+            matrix.fullground[row], matrix.style[row], matrix.background[row], strict=True
+        )
+        segments, start = [], 0
+        for triple, run in groupby(triples):  # runs of one colour: one Segment each
+            end = start + sum(1 for _ in run)
+            segments.append(Segment("".join(markers[start:end]), _style(*triple)))
+            start = end
+        strips.append(Strip(segments).crop_extend(0, width, None))
+    return strips
+
+
+@lru_cache(maxsize=256)
+def _style(fullground: Any, style: Any, background: Any) -> Style:
+    """The style plotext's ANSI codes for a colour triple decode to (few distinct ones)."""
+    decoded = Text.from_ansi(colors_to_ansi(fullground, style, background) + "x")
+    styles = [span.style for span in decoded.spans if isinstance(span.style, Style)]
+    return Style.combine(styles) if styles else Style.null()
