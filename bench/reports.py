@@ -194,7 +194,7 @@ def measure(path: Path, teams: int, runs: int) -> None:
     print(f"  raw / rollup                {median['raw'] / median['open']:7.1f}x")
     lo, hi = (int(t.timestamp()) for t in reports.csv_window(NOW, zones[1]))
     for name, rows in (
-        ("conversations", reports.conversations),
+        ("rows_for_csv", reports.rows_for_csv),
         ("lost_calls", reports.lost_calls),
     ):
         started = time.perf_counter()

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -353,6 +354,21 @@ def test_heatmap_matches_brute_force(cache: Cache, round_: int) -> None:
         assert result.start.time() == datetime.min.time()  # local midnight
 
 
+def for_csv(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A raw row as ``rows_for_csv`` gives it: team left out, enumerations as FLAG_* bits."""
+    (number, _seq, tenant, _team, service, agent, kind, direction, direct, started,
+     answered, ended, outcome, wait, duration, voicemail, customer) = row  # fmt: skip
+    flags = (
+        (reports.FLAG_IM if kind == "im" else 0)
+        | (reports.FLAG_OUTBOUND if direction == "outbound" else 0)
+        | (reports.FLAG_DIRECT if direct else 0)
+        | (reports.FLAG_LOST if outcome == "lost" else 0)
+        | (reports.FLAG_VOICEMAIL if voicemail else 0)
+    )
+    return (number, tenant, "" if service is None else service, "" if agent is None else agent,
+            flags, started, answered, ended, wait, duration, customer)  # fmt: skip
+
+
 def test_raw_rows_match_brute_force(cache: Cache) -> None:
     rnd = random.Random(300)
     for _ in range(30):
@@ -363,7 +379,15 @@ def test_raw_rows_match_brute_force(cache: Cache) -> None:
             (row for row in cache.rows if row[3] == team and lo <= row[9] < hi),
             key=lambda row: (row[9], row[0]),
         )
-        assert list(reports.conversations(cache.db, team, lo, hi)) == mine
+        assert list(reports.rows_for_csv(cache.db, team, lo, hi)) == [for_csv(r) for r in mine]
+        assert reports.conversation_count(cache.db, team, lo, hi) == len(mine)
+        parts = rnd.randint(2, 5)
+        cuts = reports.cut_starts(cache.db, team, lo, hi, len(mine), parts)
+        assert cuts == sorted(set(cuts)) and all(lo < cut < hi for cut in cuts)
+        assert len(cuts) <= parts - 1
+        bounds = [lo, *cuts, hi]
+        pieces = [list(reports.rows_for_csv(cache.db, team, a, b)) for a, b in pairwise(bounds)]
+        assert [row for piece in pieces for row in piece] == [for_csv(r) for r in mine]
         lost = [row for row in mine if row[6:9] == ("call", "inbound", 0) and row[12] == "lost"]
         assert list(reports.lost_calls(cache.db, team, lo, hi)) == lost
 
@@ -415,7 +439,9 @@ def test_no_data_gives_zeros_and_no_averages(tmp_path: Path) -> None:
     assert {cell for day in heat.cells for cell in day} == {HeatCell(0, 0)}
     assert heat.cells[0][0].share_lost is None
     assert list(reports.lost_calls(db, 5, 0, 2**40)) == []
-    assert list(reports.conversations(db, 5, 0, 2**40)) == []
+    assert list(reports.rows_for_csv(db, 5, 0, 2**40)) == []
+    assert reports.conversation_count(db, 5, 0, 2**40) == 0
+    assert reports.cut_starts(db, 5, 0, 2**40, 0, 3) == []
 
 
 def test_a_team_without_data_beside_teams_with_data(cache: Cache) -> None:
