@@ -20,7 +20,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from stratus_tui.app import StratusApp
+from stratus_tui.cache.store import CacheError
 from stratus_tui.reporting import CUSTOM, Span
+from stratus_tui.screens.pages import reporting as reporting_page
 from stratus_tui.screens.pages.reporting import ReportingPage
 from stratus_tui.screens.range_dialog import RangeDialog, parse_range
 from stratus_tui.server import db
@@ -172,6 +174,23 @@ async def test_the_chart_cursor_tells_one_hour(make_app: Callable[..., StratusAp
         raw = raw_figures("Support L1", start, start.replace(minute=59, second=59))
         assert f"{raw['accepted calls']} accepted, {raw['lost calls']} lost" in detail
         assert f"{point.hour:%a %d %b %H:00}" in detail
+
+
+async def test_a_cache_that_cannot_be_read_is_said_and_the_list_stays(
+    make_app: Callable[..., StratusApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise CacheError("the local cache could not be used: disk I/O error")
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_reporting(pilot, ADMIN)
+        monkeypatch.setattr(reporting_page, "load_report", broken)
+        page.query_one(TeamList).query_one(DataTable).focus()
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert page.current == "team-list" and page.report is None
+        assert any("disk I/O error" in str(n.message) for n in app._notifications)
 
 
 async def test_the_team_list_filters_as_you_type_and_sorts(

@@ -152,15 +152,21 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
         team, cache = self.team, self.session.cache
         if team is None or cache is None:
             return
-        report = await asyncio.to_thread(
-            load_report,
-            cache,
-            team,
-            self.span,
-            heat_weeks=self.heat_weeks,
-            heat_kind=self.heat_kind,
-            now=self._now(),
-        )
+        from stratus_tui.cache.store import CacheError  # peewee: loaded with the cache
+
+        try:
+            report = await asyncio.to_thread(
+                load_report,
+                cache,
+                team,
+                self.span,
+                heat_weeks=self.heat_weeks,
+                heat_kind=self.heat_kind,
+                now=self._now(),
+            )
+        except CacheError as error:
+            self.notify(str(error), title="Reporting", severity="error")
+            return
         if self.team != team:
             return  # the user went elsewhere meanwhile
         opening = self.current != "report"
