@@ -18,7 +18,7 @@ import json
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,15 +28,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from stratus_tui.cache import reports
 from stratus_tui.cache.store import reader
 from stratus_tui.export.pdf import LostCall, write_lost_calls_pdf
-from stratus_tui.export.report_csv import TeamLike, write_report_csv
+from stratus_tui.export.report_csv import Progress, TeamLike, write_report_csv
 
 if TYPE_CHECKING:
     from stratus_tui.cache.store import Cache
 
 _PREFIXES = {"csv": "stratus-report", "pdf": "stratus-lost-calls"}
 _NAME_CHARS = 40  # of the team's name in a file name: 40 x 4 UTF-8 bytes stay far below 255
-_BOOL = ("false", "true")
-Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
