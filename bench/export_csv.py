@@ -26,8 +26,7 @@ from pathlib import Path
 
 from reports import NOW, build
 
-from stratus_tui.export.report_csv import write_report_csv
-from stratus_tui.export.reporting import ReportTeam
+from stratus_tui.export.report_csv import ReportTeam, write_report_csv
 
 TEAM = ReportTeam(1, "Support L1", "Europe/Zurich")
 TARGET = 200_000  # rows/s

@@ -17,7 +17,7 @@ from stratus_tui.cache import reports
 from stratus_tui.cli import main
 from stratus_tui.commands import CommandError
 from stratus_tui.commands.reporting import find_team, lost_calls_days
-from stratus_tui.export.reporting import ReportTeam
+from stratus_tui.export.report_csv import ReportTeam
 from tests.conftest import ADMIN, MEMBER, TEAMADMIN, Served
 
 pytestmark = pytest.mark.socket

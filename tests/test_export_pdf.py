@@ -16,7 +16,8 @@ from pypdf import PdfReader
 from stratus_tui.cache import reports
 from stratus_tui.export.atomic import ExportError
 from stratus_tui.export.pdf import LostCall, duration_text, write_lost_calls_pdf
-from stratus_tui.export.reporting import ReportTeam, export_lost_calls_pdf
+from stratus_tui.export.report_csv import ReportTeam
+from stratus_tui.export.reporting import export_lost_calls_pdf
 from stratus_tui.server import db
 from stratus_tui.server.app import server_context
 from stratus_tui.server.clock import FakeClock

@@ -23,9 +23,8 @@ from stratus_tui.cache import reports
 from stratus_tui.cache.store import Cache, CacheError
 from stratus_tui.export import report_csv
 from stratus_tui.export.csv import ExportError, neutralise
-from stratus_tui.export.report_csv import REPORT_HEADER, report_chunks
+from stratus_tui.export.report_csv import REPORT_HEADER, ReportTeam, report_chunks
 from stratus_tui.export.reporting import (
-    ReportTeam,
     cached_teams,
     default_file_name,
     export_report_csv,

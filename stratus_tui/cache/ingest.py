@@ -26,10 +26,10 @@ from datetime import datetime
 from itertools import chain, islice
 from operator import itemgetter
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from stratus_tui.api.errors import BadResponse
-from stratus_tui.cache.rollup import BucketKey, Counts, LocalClock, contributions
+from stratus_tui.cache.rollup import BucketKey, Counts, LocalClock, contributions, known_zone
 from stratus_tui.cache.schema import UPSERT_ROLLUP
 from stratus_tui.cache.store import Cache, set_state, team_ids
 
@@ -62,20 +62,12 @@ class Clocks:
     def of(cls, zones: dict[int, str], fallback: str) -> Clocks:
         """Clocks for ``zones`` (team -> zone name); a name the tz database does not know
         (the server's text is not trusted) counts as the fallback zone, itself UTC then."""
-        default = LocalClock(fallback if _known_zone(fallback) else "UTC")
-        teams = {team: LocalClock(zone) for team, zone in zones.items() if _known_zone(zone)}
+        default = LocalClock(fallback if known_zone(fallback) else "UTC")
+        teams = {team: LocalClock(zone) for team, zone in zones.items() if known_zone(zone)}
         return cls(teams, default)
 
     def zone_of(self, team: int) -> str:
         return str(self.teams.get(team, self.fallback).zone.key)
-
-
-def _known_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
 
 
 @dataclass(frozen=True)

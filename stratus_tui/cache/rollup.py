@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SLOT = 900  # 15 minutes
 DAY = 86_400
@@ -34,6 +34,15 @@ BucketKey = tuple[int, int, str, str, int]  # team_id, hour, kind, direction, di
 # total, accepted, lost, voicemails, duration of accepted ones, wait
 Counts = list[int]
 COUNT_NAMES = ("total", "accepted", "lost", "voicemails", "duration_sum", "wait_sum")
+
+
+def known_zone(name: str) -> bool:
+    """Whether the tz database knows ``name`` (a team's zone is server text, not trusted)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
 
 
 class LocalClock:

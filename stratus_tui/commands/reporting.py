@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from stratus_tui.cache.store import Cache
     from stratus_tui.cache.sync import Progress
     from stratus_tui.commands.connect import Target
-    from stratus_tui.export.reporting import ReportTeam
+    from stratus_tui.export.report_csv import ReportTeam
 
 FILE_PROBLEM = 1
 NO_DATA = 3

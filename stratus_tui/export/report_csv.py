@@ -84,7 +84,9 @@ class TeamLike(Protocol):
 
 
 @dataclass(frozen=True)
-class _Team:
+class ReportTeam:
+    """A team as the exports take it (from the cache's team entities, or a helper's job)."""
+
     id: int
     name: str
     time_zone: str
@@ -214,8 +216,8 @@ def write_report_csv(
     are disjoint ranges of start times, so no row is written twice or cut in two.
     Raises ``ExportError`` (the file) or ``CacheError`` (the cache); the old file stays.
     """
-    path = Path(path)
-    with reader(Path(cache_path)) as connection:
+    path, cache_path = Path(path), Path(cache_path)
+    with reader(cache_path) as connection:
         count = reports.conversation_count(connection, team.id, start_ts, end_ts)
         wanted = min(parts or _usable_cores(), MAX_PARTS, count // PART_MIN_ROWS) or 1
         cuts = reports.cut_starts(connection, team.id, start_ts, end_ts, count, wanted)
@@ -230,7 +232,7 @@ def write_report_csv(
 
         with atomic_write(path) as stream, _Helpers(path) as helpers:
             for first, last in itertools.pairwise(bounds[1:]):  # the first part is written here
-                helpers.start(Path(cache_path), team, services, first, last)
+                helpers.start(cache_path, team, services, first, last)
             _write(stream, path, (BOM + header_line()).encode())
             written = 0
             for text, lines in report_chunks(connection, team, services, bounds[0], bounds[1]):
@@ -398,7 +400,7 @@ def _last_line(out: bytes) -> str:
 def _helper_main() -> int:
     """A helper process: read the job (JSON on stdin), write the part, answer on stdout."""
     job = json.load(sys.stdin)
-    team = _Team(*job["team"])
+    team = ReportTeam(*job["team"])
     services = {int(key): name for key, name in job["services"].items()}
     rows = 0
     try:

@@ -19,29 +19,21 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stratus_tui.cache import reports
+from stratus_tui.cache.rollup import known_zone
 from stratus_tui.cache.store import reader
 from stratus_tui.export.pdf import LostCall, write_lost_calls_pdf
-from stratus_tui.export.report_csv import Progress, TeamLike, write_report_csv
+from stratus_tui.export.report_csv import Progress, ReportTeam, TeamLike, write_report_csv
 
 if TYPE_CHECKING:
     from stratus_tui.cache.store import Cache
 
 _PREFIXES = {"csv": "stratus-report", "pdf": "stratus-lost-calls"}
 _NAME_CHARS = 40  # of the team's name in a file name: 40 x 4 UTF-8 bytes stay far below 255
-
-
-@dataclass(frozen=True)
-class ReportTeam:
-    id: int
-    name: str
-    time_zone: str
 
 
 def cached_teams(cache: Cache, fallback_zone: str = "UTC") -> list[ReportTeam]:
@@ -51,12 +43,14 @@ def cached_teams(cache: Cache, fallback_zone: str = "UTC") -> list[ReportTeam]:
     as the sync's buckets do (``ingest.Clocks``).
     """
     items, _ = cache.get_entities("team")
-    fallback_zone = fallback_zone if _known(fallback_zone) else "UTC"
+    fallback_zone = fallback_zone if known_zone(fallback_zone) else "UTC"
     teams = []
     for text in items.values():
         team = json.loads(text)
         zone = team.get("time_zone") or ""
-        teams.append(ReportTeam(team["id"], team["name"], zone if _known(zone) else fallback_zone))
+        teams.append(
+            ReportTeam(team["id"], team["name"], zone if known_zone(zone) else fallback_zone)
+        )
     return sorted(teams, key=lambda team: (team.name.casefold(), team.id))
 
 
@@ -159,11 +153,3 @@ def _slug(name: str) -> str:
     text = unicodedata.normalize("NFC", name[:1000])
     words = re.sub(r"-+", "-", "".join(c if c.isalnum() else "-" for c in text)).strip("-")
     return words[:_NAME_CHARS].strip("-") or "team"
-
-
-def _known(zone: str) -> bool:
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
