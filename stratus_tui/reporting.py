@@ -59,21 +59,24 @@ class Report:
     as_of: datetime | None  # the last sync that reached the end of the history
 
 
-def load_teams(cache: Cache, fallback_zone: str = "UTC") -> list[TeamRow]:
-    """The teams the last sync listed (the user's scope), with their calls in the cache.
+def load_teams(
+    cache: Cache, fallback_zone: str = "UTC", *, now: datetime | None = None
+) -> list[TeamRow]:
+    """The teams the last sync listed (the user's scope), with their calls of the last 4
+    months (the CSV export's window, ``reports.csv_window``, in each team's zone) at ``now``.
 
     A time zone the tz database does not know (server text) counts as ``fallback_zone``
     (the user's, as the sync counted its buckets), so one odd team cannot break the page.
     """
     from stratus_tui.export.reporting import cached_teams
 
+    now = now or datetime.now(UTC)
+    teams = cached_teams(cache, fallback_zone)
     with cache.read() as db:
-        totals = dict(
-            db.execute("SELECT team_id, sum(total) FROM rollup WHERE kind = 'call' GROUP BY 1")
-        )
+        calls = [reports.call_count(db, team.id, team.time_zone, now) for team in teams]
     return [
-        TeamRow(team.id, team.name, team.time_zone, totals.get(team.id, 0))
-        for team in cached_teams(cache, fallback_zone)
+        TeamRow(team.id, team.name, team.time_zone, count)
+        for team, count in zip(teams, calls, strict=True)
     ]
 
 

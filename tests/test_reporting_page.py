@@ -20,6 +20,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from stratus_tui.app import StratusApp
+from stratus_tui.cache import reports
 from stratus_tui.cache.store import CacheError
 from stratus_tui.reporting import CUSTOM, Span
 from stratus_tui.screens.pages import reporting as reporting_page
@@ -96,6 +97,18 @@ async def test_tenant_admin_sees_every_team_of_the_tenant(
         tenant = db.Tenant.get(db.Tenant.name == "Demo Corp")
         expected = {team.name for team in db.Team.select().where(db.Team.tenant == tenant.id)}
         assert set(listed(page)) == expected
+        # Each team's calls are those of the CSV export's window: its call rows in that CSV.
+        now = datetime.fromtimestamp(app.wall_clock(), UTC)
+        for row in page.query_one(TeamList).teams:
+            start, end = reports.csv_window(now, row.time_zone)
+            lo, hi = reports.instant(start, row.time_zone), reports.instant(end, row.time_zone)
+            calls = db.Conversation.select().where(
+                (db.Conversation.team_id == row.id)
+                & (db.Conversation.kind == "call")
+                & (db.Conversation.started_at >= lo)
+                & (db.Conversation.started_at < hi)
+            )
+            assert row.calls == calls.count() > 0, row.name
 
 
 async def test_team_admin_sees_only_their_teams(make_app: Callable[..., StratusApp]) -> None:

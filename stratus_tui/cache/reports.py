@@ -54,6 +54,8 @@ SELECT kind, direction, direct,
        SUM(total), SUM(accepted), SUM(lost), SUM(voicemails), SUM(duration_sum)
 FROM rollup WHERE team_id = ? AND hour >= ? AND hour < ?
 GROUP BY kind, direction, direct"""
+_CALLS = """
+SELECT sum(total) FROM rollup WHERE team_id = ? AND hour >= ? AND hour < ? AND kind = 'call'"""
 _HEATMAP = """
 SELECT weekday, local_hour, SUM(accepted), SUM(lost) FROM rollup
 WHERE team_id = ? AND hour >= ? AND hour < ? AND kind = ?
@@ -230,6 +232,15 @@ def csv_window(now: datetime, time_zone: str | None = None) -> tuple[datetime, d
 
 
 # --- figures from the rollup ---------------------------------------------------------------
+
+
+def call_count(db: sqlite3.Connection, team_id: int, time_zone: str, now: datetime) -> int:
+    """The team's calls of the CSV window (``csv_window``): what the team list shows as its
+    last 4 months, the same window as the CSV export (whose rows add the IMs)."""
+    start, end = csv_window(now, time_zone)
+    lo, hi = instant(start, time_zone), instant(end, time_zone)
+    row = db.execute(_CALLS, (team_id, lo, hi)).fetchone()
+    return int(row[0] or 0)
 
 
 def call_volume(

@@ -114,7 +114,10 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
     async def load_teams(self) -> None:
         cache = self.session.cache
         zone = self.session.user.time_zone or "UTC"
-        teams = [] if cache is None else await asyncio.to_thread(load_teams, cache, zone)
+        if cache is None:
+            teams = []
+        else:
+            teams = await asyncio.to_thread(load_teams, cache, zone, now=self._now())
         self.query_one(TeamList).show(teams)
         if not teams:
             self.notify("The teams appear here once the history is synced (see the sidebar).")
