@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -266,18 +267,32 @@ class StratusApp(App[None]):
         from stratus_tui.navigation import visible_pages
 
         main = self.main_screen
+
+        def leaving(then: Callable[[], object]) -> Callable[[], None]:
+            # From a form with unsaved changes the form asks first (FormScreen).
+            def go() -> None:
+                leave = getattr(screen, "request_leave", None)
+                if leave is not None:
+                    leave(then)
+                else:
+                    then()
+
+            return go
+
         if main is not None:
             for page in visible_pages(self.session.user):
                 yield SystemCommand(
                     f"Go to {page.title}",
                     page.summary,
-                    lambda page_id=page.id: main.open_page(page_id),
+                    leaving(functools.partial(main.open_page, page.id)),
                 )
         if main is not None and main.syncs_history:
             yield SystemCommand(
                 "Sync history now", "Fetch new call history at once", main.sync_history
             )
-        yield SystemCommand("Log out", "End the session and return to sign-in", self.action_logout)
+        yield SystemCommand(
+            "Log out", "End the session and return to sign-in", leaving(self.action_logout)
+        )
 
     # --- clean exits ---------------------------------------------------------------------
 

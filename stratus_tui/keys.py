@@ -46,7 +46,7 @@ KEYS: tuple[KeySpec, ...] = (
         "details",
         "i",
         "Details",
-        "Details of the focused item (an instance's trusted application)",
+        "Details of the focused item; in a list, show or hide the detail pane",
         "pages",
     ),
     KeySpec("download", "d", "Download CSV", "Download this page's report as a CSV file", "pages"),
@@ -59,6 +59,24 @@ KEYS: tuple[KeySpec, ...] = (
     ),
     KeySpec("sort", "s", "Sort", "Sort by the next column (again: the other way round)", "lists"),
     KeySpec("range", "f", "Range", "Choose the time range of a report", "reports"),
+    KeySpec("new", "n", "New", "Create a new item in this list", "lists"),
+    KeySpec("edit", "e", "Edit", "Edit the highlighted item (Enter does too)", "lists"),
+    KeySpec("delete", "delete", "Delete", "Delete the highlighted item (asks first)", "lists"),
+    KeySpec(
+        "toggle_active",
+        "a",
+        "(De)activate",
+        "Deactivate or activate the highlighted agent",
+        "lists",
+    ),
+    KeySpec(
+        "mark", "space", "Mark", "Mark or unmark the highlighted item for a bulk edit", "lists"
+    ),
+    KeySpec("bulk_edit", "b", "Bulk edit", "Change one field of every marked item", "lists"),
+    KeySpec("save", "ctrl+s", "Save", "Save the form", "forms"),
+    KeySpec(
+        "revert_field", "ctrl+r", "Revert field", "Put the focused field back as it was", "forms"
+    ),
     KeySpec("toggle_ims", "m", "IMs", "Show or hide IMs in the call volume chart", "reports"),
     KeySpec("heat_weeks", "w", "Weeks", "Heatmap: last 1, 2, 3 or 4 weeks", "reports"),
     KeySpec("heat_kind", "k", "Calls/IMs", "Heatmap: calls or IMs", "reports"),

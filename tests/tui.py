@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import WorkerCancelled
 
@@ -15,6 +16,7 @@ from stratus_tui.screens.login import LoginScreen
 from stratus_tui.server.clock import FakeClock
 from stratus_tui.widgets.sidebar import Sidebar
 
+W = TypeVar("W", bound=Widget)
 PROFILE = Profile(name="lab", url="http://stratus.test", label_color="green")
 
 
@@ -67,3 +69,25 @@ def message(app: StratusApp) -> str:
 def sidebar_entries(app: StratusApp) -> list[str]:
     sidebar = app.screen.query_one(Sidebar)
     return [str(sidebar.get_option_at_index(i).id) for i in range(sidebar.option_count)]
+
+
+async def wait_for_screen(pilot: Pilot[Any], kind: type[Any], tries: int = 200) -> Any:
+    """Until ``kind`` is the active screen (a dialog a worker waits on: ``settle`` would wait
+    for that worker, which waits for the user)."""
+    for _ in range(tries):
+        if isinstance(pilot.app.screen, kind):
+            return pilot.app.screen
+        await pilot.pause(0.01)
+    raise AssertionError(f"{kind.__name__} did not open; the screen is {pilot.app.screen!r}")
+
+
+async def open_page(pilot: Pilot[Any], user: str, key: str, kind: type[W]) -> W:
+    """Sign in as ``user``, press ``key`` (a page's number) and focus the page's table."""
+    await sign_in(pilot, user)
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+    page = pilot.app.screen.query_one(kind)
+    page.table.focus()  # type: ignore[attr-defined]
+    await pilot.pause()
+    return page

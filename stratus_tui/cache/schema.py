@@ -16,7 +16,7 @@ from typing import Any
 
 import peewee
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the listing table
 
 # Deferred: each Cache opens its own SqliteDatabase; these models only describe the tables.
 _DDL = peewee.SqliteDatabase(None)
@@ -97,7 +97,19 @@ class Rollup(_Table):
         without_rowid = True
 
 
-MODELS: tuple[type[peewee.Model], ...] = (State, Entity, Conversation, Rollup)
+class Listing(_Table):
+    """A list's rows ready to show (``listing.py``): cells joined by "\\x1f", per kind."""
+
+    kind = peewee.TextField()
+    id = peewee.IntegerField()
+    cells = peewee.TextField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("kind", "id")
+        without_rowid = True  # rows come out in (kind, id) order straight from the key
+
+
+MODELS: tuple[type[peewee.Model], ...] = (State, Entity, Conversation, Rollup, Listing)
 CONVERSATION_INDEX = "conversation_team_id_started_at"
 
 

@@ -28,7 +28,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -235,6 +235,20 @@ class Cache:
                 "SELECT value FROM state WHERE key = ?", (f"fetched:{kind}",)
             ).fetchone()
         return {key: data for key, data in rows}, None if marker is None else int(marker[0])
+
+    def get_entity(self, kind: str, key: str) -> str | None:
+        """One entity's JSON (a list of 50,000 is not read whole to show one)."""
+        with self.read() as connection:
+            row = connection.execute(
+                "SELECT data FROM entity WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def delete_entities(self, kind: str, keys: Iterable[str]) -> None:
+        with self.write() as connection:
+            connection.executemany(
+                "DELETE FROM entity WHERE kind = ? AND key = ?", [(kind, key) for key in keys]
+            )
 
     # --- history -----------------------------------------------------------------------
 

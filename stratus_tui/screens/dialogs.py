@@ -12,6 +12,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from stratus_tui.text import clean
+
 DIALOG_CSS = """
     align: center middle;
     & > Vertical {
@@ -110,7 +112,8 @@ class ChoiceDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._title, classes="title")
-            yield Static(Content(self._text))  # literal: callers put paths and names in it
+            # Literal and cleaned: callers put paths and server names in it.
+            yield Static(Content(clean(self._text, keep="\n")))
             with Horizontal(id="buttons"):
                 for number, (answer, label) in enumerate(self._choices):
                     yield Button(label, id=answer, variant="primary" if number == 0 else "default")

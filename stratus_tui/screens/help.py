@@ -18,6 +18,7 @@ SCOPES = {
     "everywhere": "Everywhere",
     "pages": "On a page",
     "lists": "In lists",
+    "forms": "In a form",
     "reports": "In a report",
     "sidebar": "Pages",
 }

@@ -19,6 +19,14 @@ def page_widget(spec: PageSpec, session: Session, refresh_seconds: int) -> Widge
         from stratus_tui.screens.pages.home import HomePage
 
         return HomePage(session, refresh_seconds, id=spec.id)
+    if spec.id == "agents":
+        from stratus_tui.screens.pages.agents import AgentsPage
+
+        return AgentsPage(session, id=spec.id)
+    if spec.id == "services":
+        from stratus_tui.screens.pages.services import ServicesPage
+
+        return ServicesPage(session, id=spec.id)
     if spec.id == "reporting" and session.cache is not None:
         from stratus_tui.screens.pages.reporting import ReportingPage  # plotext: on demand
 

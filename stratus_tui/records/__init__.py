@@ -1,0 +1,1 @@
+"""Records the configuration pages list and edit: rows, columns, forms. No Textual here."""
