@@ -73,6 +73,15 @@ KEYS: tuple[KeySpec, ...] = (
         "mark", "space", "Mark", "Mark or unmark the highlighted item for a bulk edit", "lists"
     ),
     KeySpec("bulk_edit", "b", "Bulk edit", "Change one field of every marked item", "lists"),
+    KeySpec("add_root", "N", "Add root", "In a tree: add an item at the top level", "lists"),
+    KeySpec("import_file", "u", "Import", "Workflows: create one from an exported file", "lists"),
+    KeySpec(
+        "switch_workflow",
+        "w",
+        "Service's workflow",
+        "Workflows: make a service use the highlighted one (asks first)",
+        "lists",
+    ),
     KeySpec("save", "ctrl+s", "Save", "Save the form", "forms"),
     KeySpec(
         "revert_field", "ctrl+r", "Revert field", "Put the focused field back as it was", "forms"

@@ -48,7 +48,10 @@ API_PREFIX = "/api/v1"
 USER_AGENT = f"stratus-tui/{__version__}"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 503})
-LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=30.0)
+# An idle connection is dropped before common servers drop it (uvicorn after 5 s, nginx 75 s):
+# a POST or PATCH sent on a connection the server is closing at that moment fails and,
+# not being idempotent, is not retried.
+LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=4.0)
 BACKOFF_BASE = 0.5  # seconds before the first retry without Retry-After; doubles each time
 _PHASES = {httpx.ConnectTimeout: "connect", httpx.WriteTimeout: "write", httpx.PoolTimeout: "pool"}
 

@@ -72,7 +72,7 @@ def agent_fields(
         FieldSpec("sip_uri", "SIP URI", "text", check=_sip_check, read_only=locked(True),
                   placeholder="sip:alice@example.com"),
         FieldSpec("ou_id", "Organization unit", "choice", required=True,
-                  choices=tuple((unit.id, unit.name) for unit in reference.org_units),
+                  choices=reference.org_unit_choices(),
                   read_only=locked(False)),
         FieldSpec("roles", "Roles", "multi",
                   choices=tuple((r, ROLE_LABELS[r]) for r in roles), read_only=locked(False)),

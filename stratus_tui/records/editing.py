@@ -89,6 +89,10 @@ class Reference:
     responsibilities: list[models.Responsibility] = field(default_factory=list)
     workflows: list[models.Workflow] = field(default_factory=list)
 
+    def org_unit_choices(self) -> tuple[tuple[int, str], ...]:
+        """Org units to choose from: the hidden System root is not one (DOMAIN.md)."""
+        return tuple((unit.id, unit.name) for unit in self.org_units if not unit.is_system)
+
     def lookups(self) -> Lookups:
         return Lookups(
             org_units={unit.id: unit.name for unit in self.org_units},

@@ -62,7 +62,7 @@ def service_fields(reference: Reference, *, creating: bool) -> list[FieldSpec]:
         FieldSpec("team_id", "Team", "choice", required=True,
                   choices=tuple((team.id, team.name) for team in reference.teams)),
         FieldSpec("ou_id", "Organization unit", "choice", required=not creating,
-                  choices=tuple((unit.id, unit.name) for unit in reference.org_units),
+                  choices=reference.org_unit_choices(),
                   help="The team's when left empty" if creating else ""),
         FieldSpec("endpoints", "Endpoints", "endpoints",
                   help="tel:+41445550100 or a SIP URI; Enter adds, Delete removes"),

@@ -21,6 +21,7 @@ from stratus_tui.navigation import PAGES, PageSpec, page, visible_pages
 from stratus_tui.resources import styles_path
 from stratus_tui.screens.bindings import bind
 from stratus_tui.screens.pages import page_widget
+from stratus_tui.screens.pages.sections import LeaveSection
 from stratus_tui.widgets.header import StatusHeader, user_line
 from stratus_tui.widgets.helptext import help_for
 from stratus_tui.widgets.sidebar import Sidebar, UserCard
@@ -154,6 +155,10 @@ class MainScreen(Screen[None]):
 
     def action_back(self) -> None:
         """Escape on a page returns to the sidebar."""
+        self.query_one(Sidebar).focus()
+
+    @on(LeaveSection)
+    def _leave_section(self) -> None:
         self.query_one(Sidebar).focus()
 
     @on(Sidebar.PageChosen)

@@ -27,6 +27,10 @@ def page_widget(spec: PageSpec, session: Session, refresh_seconds: int) -> Widge
         from stratus_tui.screens.pages.services import ServicesPage
 
         return ServicesPage(session, id=spec.id)
+    if spec.id == "settings":
+        from stratus_tui.screens.pages.settings import SettingsPage
+
+        return SettingsPage(session, id=spec.id)
     if spec.id == "reporting" and session.cache is not None:
         from stratus_tui.screens.pages.reporting import ReportingPage  # plotext: on demand
 

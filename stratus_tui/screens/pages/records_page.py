@@ -41,6 +41,7 @@ from stratus_tui.records.table import RowSet
 from stratus_tui.screens.bindings import bind
 from stratus_tui.screens.confirm import confirm_change
 from stratus_tui.screens.form import FormScreen
+from stratus_tui.screens.pages.sections import LeaveSection
 from stratus_tui.widgets.record_table import RecordTable
 from stratus_tui.widgets.safe import safe
 
@@ -65,7 +66,7 @@ class RecordsPage(Vertical, Generic[M]):
         width: 38; height: 1fr; border-left: vkey $panel-lighten-2; padding: 0 1;
     }
     RecordsPage #records-detail.-hidden { display: none; }
-    RecordsPage #records-status { color: $text-muted; height: 1; }
+    RecordsPage #records-status { color: $text-muted; height: 1; width: 1fr; }
     RecordsPage #records-status.-error { color: $text-warning; text-style: bold; }
     """
     BINDINGS = [
@@ -235,7 +236,8 @@ class RecordsPage(Vertical, Generic[M]):
             parts.append("read-only profile")
         if self.problem:
             parts.append(f"server: {self.problem}")
-        status.update(Content(" · ".join(parts)))
+        # One line of fixed size: no layout pass for it (it changes on every keystroke).
+        status.update(Content(" · ".join(parts)), layout=False)
         status.set_class(bool(self.problem), "-error")
 
     # --- filter and detail ---------------------------------------------------------------
@@ -251,7 +253,7 @@ class RecordsPage(Vertical, Generic[M]):
             self.remove_class("-filtering")
             self.table.focus()
         else:
-            self.screen.action_back()  # type: ignore[attr-defined]
+            self.post_message(LeaveSection())
 
     @on(Input.Changed, "#records-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -432,9 +434,7 @@ class RecordsPage(Vertical, Generic[M]):
 
     async def record(self, record_id: int) -> M | None:
         """The record as last seen: from the server's list, or else the cache's."""
-        return self.records.get(record_id) or await self.editor.cached_record(
-            self.KIND, record_id
-        )
+        return self.records.get(record_id) or await self.editor.cached_record(self.KIND, record_id)
 
     def action_delete(self) -> None:
         if (record_id := self.writable_cursor()) is not None:
