@@ -9,17 +9,19 @@ from typing import Any
 import httpx
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList
+from textual.widgets import Button, Input, OptionList
 
 from stratus_tui.app import StratusApp
 from stratus_tui.records.editing import Reference
 from stratus_tui.records.settings_lists import format_hours, parse_hours
 from stratus_tui.records.setup import first_to_do, steps
+from stratus_tui.screens.dialogs import ChoiceDialog
 from stratus_tui.screens.form import FormScreen
+from stratus_tui.screens.pages.records_page import RecordsPage
 from stratus_tui.screens.pages.settings import SettingsPage
 from stratus_tui.server import db
 from tests.conftest import ADMIN, Login, cheap_hash
-from tests.tui import settle, sign_in
+from tests.tui import settle, sign_in, wait_for_screen
 
 FRESH = "boss@fresh.example"
 
@@ -178,3 +180,37 @@ async def test_working_hours_are_checked_as_typed(
         await settle(pilot)
         assert "is not before" in str(form.fields["working_hours"]._error.render())
         assert db.DutyProfile.select().count() == before
+
+
+async def test_edit_and_delete_in_the_list_sections(make_app: Callable[..., StratusApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_settings(pilot, ADMIN)
+        await open_section(pilot, page, "responsibilities")
+        section = page.query_one("#responsibilities", RecordsPage)
+        chat = db.Responsibility.get(db.Responsibility.name == "Chat")
+        section.table.move_cursor_to(chat.id)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.etag == f'"{chat.version}"'
+        form.fields["name"].query_one(Input).value = "Live chat"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert db.Responsibility.get_by_id(chat.id).name == "Live chat"
+
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_section(pilot, page, "duty-profiles")
+        section = page.query_one("#duty-profiles", RecordsPage)
+        used = db.User.select(db.User.duty_profile).where(db.User.duty_profile.is_null(False))
+        profile = db.DutyProfile.get(db.DutyProfile.id.in_(used))
+        section.table.move_cursor_to(profile.id)
+        await pilot.press("delete")
+        await wait_for_screen(pilot, ChoiceDialog)
+        app.screen.query_one("#yes", Button).press()
+        await settle(pilot)
+        assert db.DutyProfile.get_or_none(db.DutyProfile.id == profile.id) is not None
+        assert profile.id in section.table.rowset  # type: ignore[operator]  # rolled back
+        assert any("agent" in n.message or "user" in n.message for n in app._notifications)
