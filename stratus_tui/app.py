@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 # SSH dropped (SIGHUP) or asked to stop (SIGTERM): log out briefly, restore the terminal,
 # and exit as a shell reports the signal, instead of dying without cleanup.
 SIGNAL_EXITS = {"SIGHUP": 129, "SIGTERM": 143}
+LEAVE_LIMIT = 5.0  # seconds for logging out and restoring the terminal after a signal
 ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 EXPIRED = "Your session ended after 10 minutes without input; unsaved changes were discarded."
 
@@ -310,6 +313,12 @@ class StratusApp(App[None]):
 
     @work(exclusive=True, group="leave", exit_on_error=False)
     async def _leave(self, code: int) -> None:
+        # When the terminal is gone (SSH dropped, tmux killed), Textual's shutdown can block
+        # for good writing to it, with the event loop stuck and no later signal heard: a
+        # watchdog thread ends the process if the clean way has not within LEAVE_LIMIT.
+        watchdog = threading.Timer(LEAVE_LIMIT, os._exit, args=(code,))
+        watchdog.daemon = True
+        watchdog.start()
         session, self.session = self.session, None
         if session is not None:
             await session.end(limit=2.0)
