@@ -96,11 +96,11 @@ def test_working_hours_read_and_write_as_one_line() -> None:
 
 def test_the_checklist_points_at_the_first_step_not_done() -> None:
     found = steps(Reference(), services=0)
-    assert [step.id for step in found][:5] == [
-        "org-units", "duty-profiles", "traits", "services", "workflows",
+    assert [step.id for step in found][:6] == [
+        "org-units", "duty-profiles", "traits", "teams", "services", "workflows",
     ]  # fmt: skip
     assert first_to_do(found) is found[0]
-    assert all(step.done for step in found[5:])  # not set-up steps: never "to do"
+    assert all(step.done for step in found[6:])  # not set-up steps: never "to do"
 
 
 async def test_a_new_tenant_follows_where_to_start(
@@ -151,6 +151,16 @@ async def test_a_new_tenant_follows_where_to_start(
         lines = checklist(page)
         assert lines[0].startswith("✓ Organization units") and "✓ Duty profiles" in lines[1]
         assert "start here" in lines[2]  # traits next
+
+        await open_section(pilot, page, "teams")
+        await create(pilot, {"name": "Front desk", "ou_id": ou, "time_zone": "Europe/Vienna"})
+        team = db.Team.get(
+            (db.Team.name == "Front desk") & (db.Team.tenant == fresh_tenant["tenant"])
+        )
+        assert team.time_zone == "Europe/Vienna"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "✓ Teams" in checklist(page)[3]
 
         await open_section(pilot, page, "o365")
         await create(pilot, {"domain": "Fresh.Example",

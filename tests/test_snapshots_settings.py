@@ -14,7 +14,15 @@ from tests.conftest import ADMIN
 from tests.tui import settle, sign_in, steady
 
 SIZES = [(80, 24), (120, 40)]
-SECTIONS = ["org-units", "duty-profiles", "traits", "responsibilities", "workflows", "o365"]
+SECTIONS = [
+    "org-units",
+    "duty-profiles",
+    "traits",
+    "teams",
+    "responsibilities",
+    "workflows",
+    "o365",
+]
 
 
 @pytest.fixture(autouse=True)

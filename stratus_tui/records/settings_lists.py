@@ -256,3 +256,52 @@ def o365_request(
     if item is None:
         return build(models.O365AppCreate, values)
     return build(models.O365AppUpdate, changes)
+
+
+# --- teams -----------------------------------------------------------------------------------
+
+TEAM_COLUMNS = (
+    Column("name", "Name", 24, "N", flex=True),
+    Column("ou", "OU", 16, "O"),
+    Column("zone", "Time zone", 20, "Z"),
+)
+
+
+def team_cells(item: models.Team, lookups: Lookups) -> tuple[str, ...]:
+    return (item.name, name_of(lookups.org_units, item.ou_id), item.time_zone)
+
+
+TEAMS: RecordKind[models.Team] = RecordKind(
+    "team", "/teams", models.Team, "team", TEAM_COLUMNS, team_cells
+)
+
+
+def _zone_check(value: Any) -> str | None:
+    return validation.time_zone_error(value) if value else None
+
+
+def team_fields(reference: Reference) -> list[FieldSpec]:
+    return [
+        FieldSpec("name", "Name", "text", required=True, check=_name_check),
+        FieldSpec("ou_id", "Organization unit", "choice", required=True,
+                  choices=reference.org_unit_choices()),
+        FieldSpec("time_zone", "Time zone", "text", check=_zone_check,
+                  placeholder="Europe/Zurich",
+                  help="Reporting counts hours in it; the tenant's when left empty"),
+    ]  # fmt: skip
+
+
+def team_values(item: models.Team | None) -> dict[str, Any]:
+    if item is None:
+        return {"name": "", "ou_id": None, "time_zone": ""}
+    return {"name": item.name, "ou_id": item.ou_id, "time_zone": item.time_zone}
+
+
+def team_request(
+    item: models.Team | None, changes: Mapping[str, Any], values: Mapping[str, Any]
+) -> models.Request:
+    data = dict(values if item is None else changes)
+    if not data.get("time_zone", "x"):
+        data.pop("time_zone")  # empty: the tenant's (a new team) / unchanged
+    model = models.TeamCreate if item is None else models.TeamUpdate
+    return build(model, data)

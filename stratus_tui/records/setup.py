@@ -28,6 +28,7 @@ ORDER = (
     ("org-units", "Organization units", "They scope everything else: roles, reporting"),
     ("duty-profiles", "Duty profiles", "When agents work and what they are responsible for"),
     ("traits", "Traits", "Skills that route a call to the right agent"),
+    ("teams", "Teams", "Groups of agents; every service belongs to one"),
     ("services", "Configuring services", "The numbers and addresses customers reach"),
     ("workflows", "Workflows", "What happens to a call before an agent takes it"),
 )
@@ -42,6 +43,7 @@ def steps(reference: Reference, services: int) -> list[Step]:
         "org-units": sum(not unit.is_system for unit in reference.org_units),
         "duty-profiles": len(reference.duty_profiles),
         "traits": len(reference.traits),
+        "teams": len(reference.teams),
         "services": services,
         "workflows": len(reference.workflows),
     }

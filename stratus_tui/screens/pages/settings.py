@@ -53,6 +53,7 @@ def section_widget(section: str, session: Session) -> Widget:
         "duty-profiles": settings_lists.DutyProfilesSection,
         "responsibilities": settings_lists.ResponsibilitiesSection,
         "o365": settings_lists.O365AppsSection,
+        "teams": settings_lists.TeamsSection,
     }
     return kinds[section](session, id=section)
 

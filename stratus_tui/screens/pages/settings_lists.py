@@ -137,3 +137,41 @@ deletes (asks first), **escape** returns to "Where to start".
                 ("Authority", record.authority),
             ]
         )
+
+
+class TeamsSection(RecordsPage[models.Team]):
+    KIND = lists.TEAMS
+    TITLE = "Settings · Teams"
+    PLURAL = "teams"
+    HELP = """
+## Teams
+
+Groups of agents: services belong to a team, and reporting counts per team in its time
+zone. **n** adds one, **e** renames it, moves it to another organization unit or changes its
+time zone, **Delete** deletes it (refused while agents or services use it), **escape**
+returns to "Where to start".
+"""
+
+    def fields(self, record: models.Team | None) -> list[FieldSpec]:
+        return lists.team_fields(self.reference)
+
+    def values(self, record: models.Team | None) -> dict[str, Any]:
+        return lists.team_values(record)
+
+    def build_request(
+        self, record: models.Team | None, changes: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> models.Request:
+        return lists.team_request(record, changes, values)
+
+    def title_of(self, record: models.Team | None) -> str:
+        return "New team" if record is None else record.name
+
+    def detail(self, record: models.Team) -> Content:
+        names = self.reference.lookups()
+        return detail_lines(
+            [
+                ("Name", record.name),
+                ("Organization unit", names.org_units.get(record.ou_id, f"#{record.ou_id}")),
+                ("Time zone", record.time_zone),
+            ]
+        )
