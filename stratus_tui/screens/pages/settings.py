@@ -92,6 +92,11 @@ step comes back here. **r** counts again.
     def on_mount(self) -> None:
         self.count_steps()
 
+    def on_show(self) -> None:
+        # Back from another page (a service created there): count again.
+        if self.found:
+            self.count_steps()
+
     def action_refresh(self) -> None:
         self.count_steps()
 
@@ -149,7 +154,7 @@ step comes back here. **r** counts again.
 
     async def open_section(self, section: str) -> None:
         if section == "services":  # a page of its own
-            self.screen.open_page("services")  # type: ignore[attr-defined]
+            self.screen.action_open_page("services")  # type: ignore[attr-defined]
             return
         switcher = self.query_one("#settings-sections", ContentSwitcher)
         try:
