@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from stratus_tui.api import models
+from stratus_tui.api.errors import InvalidInput, StaleVersion, StratusError, Unauthenticated
+from stratus_tui.records.conflict import Conflict, SaveOutcome
+from stratus_tui.records.requests import server_field
 from stratus_tui.records.rows import (
     AGENT_COLUMNS,
     SERVICE_COLUMNS,
@@ -40,6 +43,15 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=models.Resource)
 
 READ_ONLY_MESSAGE = "This profile is read-only: the change was not sent to the server."
+
+
+@dataclass(frozen=True)
+class Saved(Generic[M]):
+    """What ``Editor.save`` did: the form's outcome, and the server's version of the record
+    (the saved one, or theirs after a conflict; None when nothing is known)."""
+
+    outcome: SaveOutcome
+    record: M | None = None
 
 
 class ReadOnlyProfile(Exception):
@@ -214,6 +226,47 @@ class Editor:
     async def delete(self, kind: RecordKind[Any], record_id: int, *, etag: str) -> None:
         self.check_writable()
         await self.client.delete(kind.item_path(record_id), etag=etag)
+
+    async def save(
+        self,
+        kind: RecordKind[M],
+        record: M | None,
+        body: models.Request,
+        *,
+        etag: str | None,
+        base: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        values: Callable[[M], dict[str, Any]],
+        rename: Mapping[str, str] | None = None,
+    ) -> Saved[M]:
+        """Create (``record`` None) or update with ``If-Match``, and say what a form shows:
+        saved, the server's field messages, or a conflict with their current version.
+        ``Unauthenticated`` is left to the caller (the session ends)."""
+        try:
+            if record is None:
+                saved, _ = await self.create(kind, body)
+            else:
+                record_id: int = record.id  # type: ignore[attr-defined]
+                saved, _ = await self.update(kind, record_id, body, etag=etag or etag_of(record))
+        except ReadOnlyProfile as error:
+            return Saved(SaveOutcome(False, message=str(error)))
+        except StaleVersion:
+            assert record is not None  # only an update carries a version
+            try:
+                theirs, their_etag = await self.load(kind, record.id)  # type: ignore[attr-defined]
+            except StratusError as error:
+                message = f"Someone else changed it meanwhile, and {error}"
+                return Saved(SaveOutcome(False, message=message))
+            conflict = Conflict(base, changes, values(theirs), their_etag or etag_of(theirs))
+            return Saved(SaveOutcome(False, conflict=conflict), theirs)
+        except Unauthenticated:
+            raise
+        except InvalidInput as error:
+            found = {server_field(k, rename or {}): v for k, v in error.field_errors.items()}
+            return Saved(SaveOutcome(False, message=str(error), field_errors=found))
+        except StratusError as error:
+            return Saved(SaveOutcome(False, message=str(error)))
+        return Saved(SaveOutcome(True), saved)
 
     # --- the cache ---------------------------------------------------------------------
 

@@ -22,12 +22,11 @@ from textual.widgets import Input, Static
 from stratus_tui.api import models
 from stratus_tui.api.errors import (
     ApiError,
-    InvalidInput,
     StaleVersion,
     StratusError,
     Unauthenticated,
 )
-from stratus_tui.records.conflict import Conflict, SaveOutcome
+from stratus_tui.records.conflict import SaveOutcome
 from stratus_tui.records.editing import (
     Editor,
     ReadOnlyProfile,
@@ -36,7 +35,7 @@ from stratus_tui.records.editing import (
     etag_of,
 )
 from stratus_tui.records.forms import FieldSpec
-from stratus_tui.records.requests import RequestRefused, server_field
+from stratus_tui.records.requests import RequestRefused
 from stratus_tui.records.table import RowSet
 from stratus_tui.screens.bindings import bind
 from stratus_tui.screens.confirm import confirm_change
@@ -349,50 +348,25 @@ class RecordsPage(Vertical, Generic[M]):
             body = self.build_request(record, changes, {**base, **changes})
         except RequestRefused as refused:
             return SaveOutcome(False, field_errors=refused.field_errors)
+        if record is not None:
+            self._pending(record, body)
         try:
-            if record is None:
-                saved, _ = await self.editor.create(self.KIND, body)
-            else:
-                self._pending(record, body)
-                saved, _ = await self.editor.update(
-                    self.KIND,
-                    record.id,  # type: ignore[attr-defined]
-                    body,
-                    etag=etag or etag_of(record),
-                )
-        except ReadOnlyProfile as error:
-            self._rollback(record)
-            return SaveOutcome(False, message=str(error))
-        except StaleVersion:
-            return await self._conflict(record, base, changes)
+            result = await self.editor.save(
+                self.KIND, record, body, etag=etag, base=base, changes=changes,
+                values=self.values, rename=self.RENAME,
+            )  # fmt: skip
         except Unauthenticated as error:
             self.app.end_session(str(error))  # type: ignore[attr-defined]
             return SaveOutcome(False, message=str(error))
-        except InvalidInput as error:
-            self._rollback(record)
-            found = {server_field(k, self.RENAME): v for k, v in error.field_errors.items()}
-            return SaveOutcome(False, message=str(error), field_errors=found)
-        except StratusError as error:
-            self._rollback(record)
-            return SaveOutcome(False, message=str(error))
-        self._confirmed(saved)
-        if record is None:
-            self.table.move_cursor_to(saved.id)
-        self.notify(f"Saved {self.title_of(saved)}", title=self.TITLE)
-        return SaveOutcome(True)
-
-    async def _conflict(
-        self, record: M | None, base: dict[str, Any], changes: dict[str, Any]
-    ) -> SaveOutcome:
-        assert record is not None
-        try:
-            theirs, etag = await self.editor.load(self.KIND, record.id)  # type: ignore[attr-defined]
-        except StratusError as error:
-            self._rollback(record)
-            return SaveOutcome(False, message=f"Someone else changed it meanwhile, and {error}")
-        self._confirmed(theirs)
-        conflict = Conflict(base, changes, self.values(theirs), etag or etag_of(theirs))
-        return SaveOutcome(False, conflict=conflict)
+        # The server's version (saved, or theirs after a conflict), else back to ours.
+        shown = result.record if result.record is not None else record
+        if shown is not None:
+            self._confirmed(shown)
+        if result.outcome.saved and result.record is not None:
+            if record is None:
+                self.table.move_cursor_to(result.record.id)
+            self.notify(f"Saved {self.title_of(result.record)}", title=self.TITLE)
+        return result.outcome
 
     def _pending(self, record: M, body: models.Request) -> None:
         updated = _apply(record, body)
@@ -400,9 +374,8 @@ class RecordsPage(Vertical, Generic[M]):
         cells[0] = PENDING + cells[0]
         self._upsert(record.id, tuple(cells))  # type: ignore[attr-defined]
 
-    def _rollback(self, record: M | None) -> None:
-        if record is not None:
-            self._confirmed(record)
+    def _rollback(self, record: M) -> None:
+        self._confirmed(record)
 
     def _confirmed(self, record: M) -> None:
         """The server's version of a record, in the list, the detail pane and the cache."""

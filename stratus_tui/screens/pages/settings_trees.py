@@ -29,17 +29,16 @@ from textual.widgets import Static, Tree
 
 from stratus_tui.api import models
 from stratus_tui.api.errors import (
-    InvalidInput,
     NotFound,
     StaleVersion,
     StratusError,
     Unauthenticated,
 )
 from stratus_tui.records import trees
-from stratus_tui.records.conflict import Conflict, SaveOutcome
+from stratus_tui.records.conflict import SaveOutcome
 from stratus_tui.records.editing import Editor, ReadOnlyProfile, RecordKind, etag_of
 from stratus_tui.records.forms import FieldSpec
-from stratus_tui.records.requests import RequestRefused, server_field
+from stratus_tui.records.requests import RequestRefused
 from stratus_tui.screens.bindings import bind
 from stratus_tui.screens.confirm import confirm_change
 from stratus_tui.screens.form import FormScreen
@@ -362,41 +361,19 @@ class TreeSection(Vertical, Generic[M]):
         except RequestRefused as refused:
             return SaveOutcome(False, field_errors=refused.field_errors)
         try:
-            if record is None:
-                saved, _ = await self.editor.create(self.KIND, body)
-            else:
-                saved, _ = await self.editor.update(
-                    self.KIND, record.id, body, etag=etag or etag_of(record)
-                )
-        except ReadOnlyProfile as error:
-            return SaveOutcome(False, message=str(error))
-        except StaleVersion:
-            assert record is not None  # only an update carries a version
-            return await self._conflict(record, base, changes)
+            result = await self.editor.save(
+                self.KIND, record, body, etag=etag, base=base, changes=changes,
+                values=self.values,
+            )  # fmt: skip
         except Unauthenticated as error:
             self.app.end_session(str(error))  # type: ignore[attr-defined]
             return SaveOutcome(False, message=str(error))
-        except InvalidInput as error:
-            found = {server_field(k, {}): v for k, v in error.field_errors.items()}
-            return SaveOutcome(False, message=str(error), field_errors=found)
-        except StratusError as error:
-            return SaveOutcome(False, message=str(error))
-        self.notify(f"Saved {clean(saved.name, max_length=LINE)}", title=self.TITLE)
-        self.reload(select=saved.id)
-        return SaveOutcome(True)
-
-    async def _conflict(
-        self, record: M, base: dict[str, Any], changes: dict[str, Any]
-    ) -> SaveOutcome:
-        """Someone else changed it since the form opened: their version beside mine, nothing
-        overwritten (the form shows both and lets the user choose); the tree shows theirs."""
-        self.reload(select=record.id)
-        try:
-            theirs, etag = await self.editor.load(self.KIND, record.id)
-        except StratusError as error:
-            return SaveOutcome(False, message=f"Someone else changed it meanwhile, and {error}")
-        conflict = Conflict(base, changes, self.values(theirs), etag or etag_of(theirs))
-        return SaveOutcome(False, conflict=conflict)
+        if result.outcome.saved and result.record is not None:
+            self.notify(f"Saved {clean(result.record.name, max_length=LINE)}", title=self.TITLE)
+            self.reload(select=result.record.id)
+        elif result.outcome.conflict is not None and record is not None:
+            self.reload(select=record.id)  # the tree shows theirs
+        return result.outcome
 
     @work(exclusive=True, group="tree-form", exit_on_error=False)
     async def delete_node(self, record_id: int) -> None:
