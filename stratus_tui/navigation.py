@@ -78,7 +78,7 @@ PAGES: tuple[PageSpec, ...] = (
         "settings",
         "Settings",
         "page_settings",
-        ADMINS,
+        STAFF,  # team admins read them (read-only): what they assign to agents and services
         summary="Org units, duty profiles, traits, responsibilities, workflows, O365 apps",
     ),
     PageSpec(

@@ -18,9 +18,11 @@ from stratus_tui.records.setup import first_to_do, steps
 from stratus_tui.screens.dialogs import ChoiceDialog
 from stratus_tui.screens.form import FormScreen
 from stratus_tui.screens.pages.records_page import RecordsPage
+from stratus_tui.screens.pages.sections import TEAM_ADMIN_READ_ONLY
 from stratus_tui.screens.pages.settings import SettingsPage
+from stratus_tui.screens.pages.settings_trees import TreeSection
 from stratus_tui.server import db
-from tests.conftest import ADMIN, Login, cheap_hash
+from tests.conftest import ADMIN, TEAMADMIN, Login, cheap_hash
 from tests.tui import settle, sign_in, wait_for_screen
 
 FRESH = "boss@fresh.example"
@@ -101,6 +103,15 @@ def test_the_checklist_points_at_the_first_step_not_done() -> None:
     ]  # fmt: skip
     assert first_to_do(found) is found[0]
     assert all(step.done for step in found[6:])  # not set-up steps: never "to do"
+
+
+def test_uncounted_steps_still_list_every_section() -> None:
+    """The server could not be asked: each section still opens on the cache's copy."""
+    found = steps(None, None)
+    assert [step.id for step in found][-2:] == ["responsibilities", "o365"]
+    assert first_to_do(found) is None and all(step.count is None for step in found)
+    reader = steps(Reference(), 0, changes_settings=False)  # a team admin's
+    assert "o365" not in [step.id for step in reader] and first_to_do(reader) is None
 
 
 async def test_a_new_tenant_follows_where_to_start(
@@ -185,7 +196,8 @@ async def test_working_hours_are_checked_as_typed(
     async with app.run_test(size=(80, 24)) as pilot:
         page = await open_settings(pilot, ADMIN)
         await open_section(pilot, page, "duty-profiles")
-        before = db.DutyProfile.select().count()
+        demo_corp = db.Tenant.get(db.Tenant.name == "Demo Corp")
+        before = db.DutyProfile.select().where(db.DutyProfile.tenant == demo_corp).count()
         await pilot.press("n")
         await settle(pilot)
         form = app.screen
@@ -196,7 +208,7 @@ async def test_working_hours_are_checked_as_typed(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "is not before" in str(form.fields["working_hours"]._error.render())
-        assert db.DutyProfile.select().count() == before
+        assert db.DutyProfile.select().where(db.DutyProfile.tenant == demo_corp).count() == before
 
 
 async def test_edit_and_delete_in_the_list_sections(make_app: Callable[..., StratusApp]) -> None:
@@ -231,3 +243,95 @@ async def test_edit_and_delete_in_the_list_sections(make_app: Callable[..., Stra
         assert db.DutyProfile.get_or_none(db.DutyProfile.id == profile.id) is not None
         assert profile.id in section.table.rowset  # type: ignore[operator]  # rolled back
         assert any("agent" in n.message or "user" in n.message for n in app._notifications)
+
+
+async def test_teams_are_renamed_moved_and_deleted(make_app: Callable[..., StratusApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_settings(pilot, ADMIN)
+        await open_section(pilot, page, "teams")
+        section = page.query_one("#teams", RecordsPage)
+        team = db.Team.select().join(db.Tenant).where(db.Tenant.name == "Demo Corp").first()
+        section.table.move_cursor_to(team.id)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.etag == f'"{team.version}"'
+        form.fields["name"].query_one(Input).value = "Zoë's desk"
+        form.fields["time_zone"].query_one(Input).value = "Asia/Tokyo"
+        other_ou = db.OrgUnit.get(
+            (db.OrgUnit.tenant == team.tenant_id) & (db.OrgUnit.id != team.ou_id)
+            & ~db.OrgUnit.is_system
+        )  # fmt: skip
+        form.fields["ou_id"].report(other_ou.id)
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        saved = db.Team.get_by_id(team.id)
+        assert (saved.name, saved.time_zone, saved.ou_id) == (
+            "Zoë's desk",
+            "Asia/Tokyo",
+            other_ou.id,
+        )
+        assert saved.version == team.version + 1
+
+        # A team with agents and services is not deleted; the server's reason is shown.
+        await pilot.press("delete")
+        await wait_for_screen(pilot, ChoiceDialog)
+        app.screen.query_one("#yes", Button).press()
+        await settle(pilot)
+        assert db.Team.get_or_none(db.Team.id == team.id) is not None
+        assert team.id in section.table.rowset  # type: ignore[operator]
+        assert any(n.title == "Not deleted" for n in app._notifications)
+
+        # A new, empty team is.
+        await create(
+            pilot, {"name": "Night shift", "ou_id": team.ou_id, "time_zone": "Europe/Zurich"}
+        )
+        new = db.Team.get(db.Team.name == "Night shift")
+        section.table.move_cursor_to(new.id)
+        await pilot.press("delete")
+        await wait_for_screen(pilot, ChoiceDialog)
+        app.screen.query_one("#yes", Button).press()
+        await settle(pilot)
+        assert db.Team.get_or_none(db.Team.id == new.id) is None
+        assert new.id not in section.table.rowset  # type: ignore[operator]
+
+
+async def test_team_admins_read_settings_but_change_nothing(
+    make_app: Callable[..., StratusApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_settings(pilot, TEAMADMIN)
+        assert "Settings · read-only" in str(page.query_one(".page-title").render())
+        lines = checklist(page)
+        assert not any("O365" in line or "start here" in line for line in lines)
+        assert TEAM_ADMIN_READ_ONLY in str(page.query_one("#setup-note").render())
+
+        demo_corp = db.Tenant.get(db.Tenant.name == "Demo Corp")
+        before = db.DutyProfile.select().where(db.DutyProfile.tenant == demo_corp).count()
+        await open_section(pilot, page, "duty-profiles")
+        section = page.query_one("#duty-profiles", RecordsPage)
+        assert section.rowset is not None and len(section.rowset) == before  # reads them all
+        await pilot.press("n")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen)
+        assert any(n.message == TEAM_ADMIN_READ_ONLY for n in app._notifications)
+        await pilot.press("e")  # looks at one: the form is read-only
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.read_only == TEAM_ADMIN_READ_ONLY
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_section(pilot, page, "org-units")
+        tree = page.query_one("#org-units", TreeSection)
+        app._notifications.clear()
+        await pilot.press("n")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen)
+        assert [n.message for n in app._notifications] == [TEAM_ADMIN_READ_ONLY]
+        assert "read-only for your role" in str(tree.query_one(".tree-status").render())

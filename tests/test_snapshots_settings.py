@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 
 from stratus_tui.app import StratusApp
 from stratus_tui.screens.pages.settings import SettingsPage
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, TEAMADMIN
 from tests.tui import settle, sign_in, steady
 
 SIZES = [(80, 24), (120, 40)]
@@ -30,9 +30,9 @@ def _steady(steady_screen: None) -> None:
     """Fixed clock, no cursor blink, UTC."""
 
 
-def settings(section: str | None = None) -> Callable[[Pilot[Any]], Any]:
+def settings(section: str | None = None, user: str = ADMIN) -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await sign_in(pilot, ADMIN)
+        await sign_in(pilot, user)
         await settle(pilot)
         await pilot.press("6")
         await steady(pilot)
@@ -56,3 +56,16 @@ def test_section(
     snap_compare: Any, make_app: Callable[..., StratusApp], section: str, size: tuple[int, int]
 ) -> None:
     assert snap_compare(make_app(), terminal_size=size, run_before=settings(section))
+
+
+def test_a_team_admins_read_only_settings(
+    snap_compare: Any, make_app: Callable[..., StratusApp]
+) -> None:
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=settings(user=TEAMADMIN))
+
+
+def test_a_team_admins_read_only_tree(
+    snap_compare: Any, make_app: Callable[..., StratusApp]
+) -> None:
+    run_before = settings("traits", user=TEAMADMIN)
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

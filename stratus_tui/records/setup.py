@@ -38,17 +38,28 @@ MORE = (
 )
 
 
-def steps(reference: Reference, services: int) -> list[Step]:
-    counts = {
-        "org-units": sum(not unit.is_system for unit in reference.org_units),
-        "duty-profiles": len(reference.duty_profiles),
-        "traits": len(reference.traits),
-        "teams": len(reference.teams),
-        "services": services,
-        "workflows": len(reference.workflows),
-    }
+def steps(
+    reference: Reference | None, services: int | None, *, changes_settings: bool = True
+) -> list[Step]:
+    """The checklist, counted from ``reference`` and the number of services.
+
+    Without them (the server could not be asked) the steps are listed uncounted, so each
+    section still opens on what the cache has. A team admin (``changes_settings=False``) has
+    nothing "to do" here and no O365 applications to see: those are the tenant admins'.
+    """
+    counts: dict[str, int | None] = dict.fromkeys(key for key, _, _ in ORDER)
+    if reference is not None and services is not None and changes_settings:
+        counts = {
+            "org-units": sum(not unit.is_system for unit in reference.org_units),
+            "duty-profiles": len(reference.duty_profiles),
+            "traits": len(reference.traits),
+            "teams": len(reference.teams),
+            "services": services,
+            "workflows": len(reference.workflows),
+        }
     found = [Step(key, title, why, counts[key]) for key, title, why in ORDER]
-    return found + [Step(key, title, why, None) for key, title, why in MORE]
+    more = MORE if changes_settings else tuple(step for step in MORE if step[0] != "o365")
+    return found + [Step(key, title, why, None) for key, title, why in more]
 
 
 def first_to_do(found: list[Step]) -> Step | None:

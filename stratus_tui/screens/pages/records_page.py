@@ -233,6 +233,8 @@ class RecordsPage(Vertical, Generic[M]):
             parts.append("refreshing…")
         if self.session.read_only:
             parts.append("read-only profile")
+        elif self._read_only_reason():
+            parts.append("read-only for your role")
         if self.problem:
             parts.append(f"server: {self.problem}")
         # One line of fixed size: no layout pass for it (it changes on every keystroke).

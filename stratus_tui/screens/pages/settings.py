@@ -4,6 +4,10 @@ The page opens on a checklist (org units, duty profiles, traits, services, workf
 responsibilities and O365 applications) saying which steps the tenant has done and pointing
 at the first that is not. Enter opens a section in the page's place; escape in a section comes
 back here (and the checklist is counted again). Sections are created when first opened.
+
+Team admins get the same sections to look at, read-only (they assign duty profiles, traits
+and workflows to their agents and services but change none of them), without the checklist's
+"to do" and without O365 applications.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from stratus_tui.api.errors import StratusError, Unauthenticated
 from stratus_tui.records.editing import Editor
 from stratus_tui.records.setup import Step, first_to_do, steps
 from stratus_tui.screens.bindings import bind
-from stratus_tui.screens.pages.sections import LeaveSection
+from stratus_tui.screens.pages.sections import TEAM_ADMIN_READ_ONLY, LeaveSection
 
 if TYPE_CHECKING:
     from stratus_tui.session import Session
@@ -81,13 +85,16 @@ step comes back here. **r** counts again.
         self.session = session
         self.editor = Editor(session.client, session.cache, read_only=session.read_only)
         self.found: list[Step] = []
+        self.changes_settings = session.user.role != "team_admin"
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(id="settings-sections", initial=START), Vertical(id=START):
-            yield Static("Settings · Where to start", classes="page-title")
+            title = "Where to start" if self.changes_settings else "read-only"
+            yield Static(f"Settings · {title}", classes="page-title")
             yield Static("Counting what your tenant has…", id="setup-note")
             yield OptionList(id="setup-steps")
-            yield Static("enter: open · r: count again · escape: sidebar", id="setup-keys")
+            recount = " · r: count again" if self.changes_settings else ""
+            yield Static(f"enter: open{recount} · escape: sidebar", id="setup-keys")
 
     def on_mount(self) -> None:
         self.count_steps()
@@ -102,7 +109,10 @@ step comes back here. **r** counts again.
 
     @work(exclusive=True, group="settings-steps", exit_on_error=False)
     async def count_steps(self) -> None:
-        note = self.query_one("#setup-note", Static)
+        if not self.changes_settings:  # nothing to count for a reader
+            self.found = steps(None, None, changes_settings=False)
+            self._show_steps()
+            return
         try:
             reference = await self.editor.fetch_reference()
             services = await self.session.client.get_page("/services", models.Service, limit=1)
@@ -110,7 +120,12 @@ step comes back here. **r** counts again.
             self.app.end_session(str(error))  # type: ignore[attr-defined]
             return
         except StratusError as error:
-            note.update(Content(f"Could not count the set-up steps: {error}"))
+            # Uncounted, the sections still open on what the cache has.
+            self.found = steps(None, None)
+            self._show_steps()
+            self.query_one("#setup-note", Static).update(
+                Content(f"Could not count the set-up steps: {error}")
+            )
             return
         self.found = steps(reference, services.total)
         self._show_steps()
@@ -137,7 +152,9 @@ step comes back here. **r** counts again.
             )
             listing.add_option(Option(line, id=step.id))
         note = self.query_one("#setup-note", Static)
-        if to_do is None:
+        if not self.changes_settings:
+            note.update(Content(f"{TEAM_ADMIN_READ_ONLY} Enter opens one."))
+        elif to_do is None:
             note.update(Content("Every set-up step is done. Open any of them to change it."))
         else:
             note.update(Content(f"Next step: {to_do.title}. Press Enter to open it."))

@@ -7,7 +7,7 @@ these classes only say what their records are (``records/settings_lists.py``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.content import Content
 
@@ -16,9 +16,19 @@ from stratus_tui.records import settings_lists as lists
 from stratus_tui.records.forms import FieldSpec
 from stratus_tui.records.rows import names_of
 from stratus_tui.screens.pages.records_page import RecordsPage, detail_lines
+from stratus_tui.screens.pages.sections import settings_read_only_reason
+
+M = TypeVar("M", models.Responsibility, models.DutyProfile, models.O365App, models.Team)
 
 
-class ResponsibilitiesSection(RecordsPage[models.Responsibility]):
+class SettingsList(RecordsPage[M]):
+    """A list section: changed by tenant admins, read by team admins."""
+
+    def _read_only_reason(self) -> str | None:
+        return settings_read_only_reason(self.session)
+
+
+class ResponsibilitiesSection(SettingsList[models.Responsibility]):
     KIND = lists.RESPONSIBILITIES
     TITLE = "Settings · Responsibilities"
     PLURAL = "responsibilities"
@@ -59,7 +69,7 @@ them on. **n** adds one, **e** renames it or moves it to another organization un
         )
 
 
-class DutyProfilesSection(RecordsPage[models.DutyProfile]):
+class DutyProfilesSection(SettingsList[models.DutyProfile]):
     KIND = lists.DUTY_PROFILES
     TITLE = "Settings · Duty profiles"
     PLURAL = "duty profiles"
@@ -102,7 +112,7 @@ on. Working hours are typed as days and times: `{lists.HOURS_EXAMPLE}`. **n** ad
         )
 
 
-class O365AppsSection(RecordsPage[models.O365App]):
+class O365AppsSection(SettingsList[models.O365App]):
     KIND = lists.O365_APPS
     TITLE = "Settings · O365 applications"
     PLURAL = "O365 applications"
@@ -139,7 +149,7 @@ deletes (asks first), **escape** returns to "Where to start".
         )
 
 
-class TeamsSection(RecordsPage[models.Team]):
+class TeamsSection(SettingsList[models.Team]):
     KIND = lists.TEAMS
     TITLE = "Settings · Teams"
     PLURAL = "teams"

@@ -42,7 +42,7 @@ from stratus_tui.records.requests import RequestRefused
 from stratus_tui.screens.bindings import bind
 from stratus_tui.screens.confirm import confirm_change
 from stratus_tui.screens.form import FormScreen
-from stratus_tui.screens.pages.sections import LeaveSection
+from stratus_tui.screens.pages.sections import LeaveSection, settings_read_only_reason
 from stratus_tui.text import clean
 from stratus_tui.widgets.safe import LINE, safe
 
@@ -223,6 +223,8 @@ class TreeSection(Vertical, Generic[M]):
             parts.append("refreshing…")
         if self.session.read_only:
             parts.append("read-only profile")
+        elif self._read_only_reason():
+            parts.append("read-only for your role")
         if self.problem:
             parts.append(f"server: {self.problem}")
         status = self.query_one(".tree-status", Static)
@@ -258,9 +260,7 @@ class TreeSection(Vertical, Generic[M]):
     # --- changing ----------------------------------------------------------------------------
 
     def _read_only_reason(self) -> str | None:
-        if self.session.read_only:
-            return f"Profile {self.session.profile.name} is read-only: nothing can be changed."
-        return None
+        return settings_read_only_reason(self.session)
 
     def _refused(self) -> bool:
         if reason := self._read_only_reason():
