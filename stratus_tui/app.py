@@ -125,17 +125,17 @@ class StratusApp(App[None]):
 
         return open_client(profile)
 
-    def signed_in(self, client: StratusClient, info: SessionInfo) -> None:
-        self._start_session(client, info)
+    def signed_in(self, client: StratusClient, info: SessionInfo, *, o365: bool = False) -> None:
+        self._start_session(client, info, o365)
 
     @work(exclusive=True, group="sign-in", exit_on_error=False)
-    async def _start_session(self, client: StratusClient, info: SessionInfo) -> None:
+    async def _start_session(self, client: StratusClient, info: SessionInfo, o365: bool) -> None:
         # Imported here, not at start-up: sign-in is painted without them.
         from stratus_tui.auth.idle import IdleClock
         from stratus_tui.screens.main import MainScreen
         from stratus_tui.session import Session, open_cache
 
-        session = Session(self.profile, client, info.user, IdleClock(clock=self.clock))
+        session = Session(self.profile, client, info.user, IdleClock(clock=self.clock), o365=o365)
         if self.use_cache:
             session.cache, notice = await asyncio.to_thread(open_cache, self.profile, info.user)
             if notice:
@@ -217,6 +217,7 @@ class StratusApp(App[None]):
         session = self.session
         if session is None or session.cache is None:
             self.end_session("You have logged out.")
+            self._logged_out(session)  # after: ending a session cancels every worker
             return
         from stratus_tui.screens.dialogs import ChoiceDialog
 
@@ -227,6 +228,7 @@ class StratusApp(App[None]):
             self.end_session(
                 "You have logged out." + (" Your local cache is deleted." if purge else "")
             )
+            self._logged_out(session)
             if purge and session.cache is not None:
                 self.run_worker(asyncio.to_thread(session.cache.purge), exit_on_error=False)
 
@@ -239,6 +241,15 @@ class StratusApp(App[None]):
             ),
             answered,
         )
+
+    def _logged_out(self, session: Session | None) -> None:
+        """An explicit log out also forgets a kept O365 sign-in: no silent one next time."""
+        if session is not None and session.o365:
+            from stratus_tui.auth.token_store import forget_sign_in
+
+            profile = session.profile
+            forget = asyncio.to_thread(forget_sign_in, profile.o365_cache, profile.name)
+            self.run_worker(forget, exit_on_error=False)
 
     async def action_quit(self) -> None:
         if self.session is not None:

@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", type=Path, help="database file (kept; generated when missing)")
     serve.add_argument("--seed", type=int, help="demo data seed (default 7)")
     serve.add_argument("--calls", type=_count, help="conversations to generate (default 150,000)")
+    serve.add_argument(
+        "--o365-demo",
+        action="store_true",
+        help="also run a local O365 identity provider (HTTPS on loopback) and point the "
+        "demo O365 applications at it",
+    )
 
     connection = _connection_options()
     status = commands.add_parser(
@@ -293,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             db_path=args.db,
             options=options,
             explicit_seed=args.seed is not None or args.calls is not None,
+            identity_provider=args.o365_demo,
         )
     if args.command == "demo":
         from stratus_tui.launch import run_demo

@@ -32,6 +32,9 @@ DEMO_DB_NAME = "demo.sqlite3"
 LOG_NAME = "demo-server.log"
 SCHEMA_MISMATCH = 2  # serve's exit code: the file is not a database of this version
 READY = re.compile(rb"listening on (http://\S+)")
+# After the ready line: the demo O365 identity provider (serve's identity_provider=True).
+IDENTITY_PROVIDER = re.compile(rb"identity provider on (https://\S+) \(CA (.+)\)")
+ANNOUNCED = b"Press Ctrl+C"  # the last line serve prints before it serves
 
 
 class DemoServerError(Exception):
@@ -58,6 +61,8 @@ class DemoServer:
         self.progress = progress
         self.ready_timeout = ready_timeout
         self.url = ""  # set once started
+        self.idp_url: str | None = None  # the demo O365 identity provider, once started
+        self.idp_ca: Path | None = None  # the CA file its HTTPS certificate is trusted by
         self.returncode: int | None = None  # the server's exit code once stopped (143: SIGTERM)
         self._child: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
@@ -138,6 +143,7 @@ class DemoServer:
         self._pump.daemon = True
         self._pump.start()
         deadline = time.monotonic() + self.ready_timeout
+        ready = False
         while True:
             try:
                 line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
@@ -150,10 +156,17 @@ class DemoServer:
                 code = child.wait(timeout=10)
                 self._end_child()
                 return code
-            if found := READY.search(line):
+            if ready:  # the lines after the ready one, up to the last it announces
+                if found := IDENTITY_PROVIDER.search(line):
+                    self.idp_url = found.group(1).decode()
+                    self.idp_ca = Path(os.fsdecode(found.group(2).rstrip(b"\r\n")))
+                if line.startswith(ANNOUNCED):
+                    return None
+            elif found := READY.search(line):
                 self.url = found.group(1).decode()
-                return None
-            self._say(line.decode(errors="replace").rstrip())
+                ready = True
+            else:
+                self._say(line.decode(errors="replace").rstrip())
 
     def _end_child(self, timeout: float = 5.0) -> None:
         child, self._child = self._child, None
@@ -223,14 +236,14 @@ def _open_private(path: Path, flags: int) -> int:
 
 
 def _pump(stdout: IO[bytes], log: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
-    """Copy the child's output to the log; hand start() the lines up to the ready one."""
+    """Copy the child's output to the log; hand start() the lines it announces itself with."""
     announcing = True
     try:
         for line in stdout:
             log.write(line)
             if announcing:
                 lines.put(line)
-                announcing = READY.search(line) is None
+                announcing = not line.startswith(ANNOUNCED)
     except (OSError, ValueError):
         pass  # the pipe or the log was closed under us: stop() is ending everything
     finally:

@@ -88,7 +88,15 @@ def run_demo() -> int:
     print("Starting the Stratus demo server…", file=sys.stderr, flush=True)
     try:
         with DemoServer() as server:
-            profile = Profile(name="demo", url=server.url, username=DEMO_USER, label_color="green")
+            # The demo's O365 sign-in goes to its own identity provider, over HTTPS with a
+            # CA of its own: trusted through the profile's CA bundle, as a corporate CA is.
+            profile = Profile(
+                name="demo",
+                url=server.url,
+                username=DEMO_USER,
+                label_color="green",
+                ca_bundle=server.idp_ca,
+            )
             return run_app(
                 settings, profile, demo_accounts=DEMO_ACCOUNTS, demo_password=DEMO_PASSWORD
             )

@@ -54,6 +54,7 @@ class Session:
     user: CurrentUser
     idle: IdleClock
     cache: Cache | None = None  # None when it could not be opened: the TUI works without it
+    o365: bool = False  # signed in with O365: logging out forgets the kept sign-in
     offline: bool = False  # the server stopped answering: showing what the cache holds
     ended: bool = field(default=False)
 

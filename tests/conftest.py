@@ -7,6 +7,7 @@ each test copies; a copy is a few milliseconds and keeps tests independent.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import re
@@ -21,17 +22,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import keyring
 import pytest
 import pytest_textual_snapshot as pts
 from fastapi import FastAPI
 
 from stratus_tui.api.client import StratusClient
 from stratus_tui.app import StratusApp
+from stratus_tui.auth.token_store import MemoryStore
 from stratus_tui.config.settings import Profile, Settings
 from stratus_tui.server import db, passwords
 from stratus_tui.server.app import create_app, server_context
 from stratus_tui.server.clock import FakeClock
+from stratus_tui.server.idp_serve import RunningIdentityProvider, run_in_thread
 from stratus_tui.server.seed import DEMO_PASSWORD, SeedOptions, seed_demo
+from tests.fake_keyring import MemoryKeyring
 from tests.tui import PROFILE, Clocks
 
 # Snapshots live in the top-level snapshots/ folder (TESTING.md): the plugin looks its
@@ -74,6 +79,17 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
         monkeypatch.setenv(name, str(tmp_path / name.lower()))
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("STRATUS_PASSWORD", raising=False)
+    MemoryStore.forget_all()  # an O365 sign-in kept in memory lives as long as the process
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """The OS keyring, faked in memory for this test."""
+    before = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(before)
 
 
 @pytest.fixture
@@ -161,6 +177,74 @@ def make_app(
         )
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def identity_provider(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RunningIdentityProvider]:
+    """The local O365 identity provider over loopback HTTPS, one per test session (worker).
+
+    Polls every second; device codes last a minute. Its CA is ``identity_provider.ca_path``.
+    """
+    running = run_in_thread(tmp_path_factory.mktemp("idp"), interval=1, expires_in=60)
+    yield running
+    running.stop()
+
+
+@dataclass(frozen=True)
+class O365Tenant:
+    """An O365 application of the seeded data, pointed at the test identity provider."""
+
+    domain: str
+    authority: str  # https://127.0.0.1:PORT/<azure_tenant_id>
+    client_id: str
+    azure_tenant_id: str
+    provider: RunningIdentityProvider
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.authority}/v2.0"
+
+    def access_token(self, user: str = CONTOSO_ADMIN, **claims: Any) -> str:
+        """An access token the identity provider would issue to ``user`` now; ``claims``
+        replace or add claims (a claim set to None is left out)."""
+        idp = self.provider.idp
+        issued = idp.access_claims(self.provider.url, self.azure_tenant_id, self.client_id, user)
+        issued.update(claims)
+        return idp.sign({name: value for name, value in issued.items() if value is not None})
+
+
+@pytest.fixture
+def o365_contoso(
+    identity_provider: RunningIdentityProvider,
+    server_app: FastAPI,
+    server_db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> O365Tenant:
+    """Contoso's O365 application (contoso.com) signs in at the test identity provider, and
+    the in-process server trusts its CA.
+
+    The ``client`` and ``make_app`` fixtures give the server a new context when they are set
+    up, which may be before or after this fixture: so this both changes the current context
+    and makes this module's ``server_context`` add the CA to the contexts built later.
+    """
+    ca = identity_provider.ca_path
+    if getattr(server_app.state, "context", None) is not None:
+        server_app.state.context = dataclasses.replace(server_app.state.context, identity_ca=ca)
+    monkeypatch.setitem(
+        globals(), "server_context", functools.partial(server_context, identity_ca=ca)
+    )
+    app = db.O365App.get(db.O365App.domain == "contoso.com")
+    app.authority = identity_provider.authority(app.azure_tenant_id)
+    app.save()
+    return O365Tenant(
+        domain=app.domain,
+        authority=app.authority,
+        client_id=app.client_id,
+        azure_tenant_id=app.azure_tenant_id,
+        provider=identity_provider,
+    )
 
 
 @dataclass

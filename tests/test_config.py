@@ -241,7 +241,7 @@ def test_unknown_key_without_a_close_match_lists_the_allowed_ones(tmp_path: Path
     path, message = error_text(tmp_path, "profiles:\n  a:\n    url: https://a\n    zzz: 1\n")
     assert message == (
         f"{path} line 4: profiles.a.zzz: unknown key (allowed: auth, ca_bundle, label_color, "
-        "protected, read_only, url, username)"
+        "o365_cache, protected, read_only, url, username)"
     )
 
 
@@ -323,6 +323,11 @@ def profile_error(tmp_path: Path, line: str) -> str:
         ("    username: ''", "username: must not be empty"),
         ("    auth: oauth", "auth: must be password or o365, not 'oauth'"),
         ("    auth: o356", "auth: must be password or o365, not 'o356' (did you mean 'o365'?)"),
+        ("    o365_cache: disk", "o365_cache: must be memory, keyring or file, not 'disk'"),
+        (
+            "    o365_cache: keyrng",
+            "o365_cache: must be memory, keyring or file, not 'keyrng' (did",
+        ),
         ("    label_color: rde", "label_color: unknown colour 'rde' (did you mean 'red'?)"),
         ("    label_color: '#12'", "label_color: unknown colour '#12' (use #rgb, #rrggbb or one"),
         ("    ca_bundle: /nonexistent/ca.pem", "ca_bundle: /nonexistent/ca.pem does not exist"),
@@ -330,6 +335,18 @@ def profile_error(tmp_path: Path, line: str) -> str:
 )
 def test_profile_value_errors(tmp_path: Path, line: str, problem: str) -> None:
     assert profile_error(tmp_path, line).startswith(problem)
+
+
+def test_o365_cache_defaults_to_memory_and_a_file_is_warned_about(tmp_path: Path) -> None:
+    plain = load_text(tmp_path, "profiles:\n  a:\n    url: https://a\n    auth: o365\n")
+    assert plain.profiles["a"].o365_cache == "memory" and not plain.warnings
+    text = "profiles:\n  a:\n    url: https://a\n    auth: o365\n    o365_cache: File\n"
+    loaded = load_text(tmp_path, text)
+    assert loaded.profiles["a"].o365_cache == "file"
+    [warning] = loaded.warnings
+    assert "line 5: profiles.a.o365_cache: file keeps the O365 refresh token in plain text" in (
+        warning
+    )
 
 
 def test_ca_bundle_must_be_a_file_and_expands_home(

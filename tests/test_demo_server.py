@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import textwrap
@@ -20,6 +22,8 @@ import pytest
 
 from stratus_tui.config import paths
 from stratus_tui.demo import DEMO_DB_NAME, DemoServer, DemoServerError
+from stratus_tui.server.idp import DEVICE_CODE_GRANT
+from tests.conftest import serve_child
 
 pytestmark = [
     pytest.mark.socket,
@@ -242,11 +246,94 @@ def test_files_and_folders_are_private(make_server: MakeServer) -> None:
     server.start()
     assert (paths.data_dir().stat().st_mode & 0o777) == 0o700
     assert (paths.state_dir().stat().st_mode & 0o777) == 0o700
-    files = [server.log_path, *paths.data_dir().iterdir()]
+    files = [server.log_path, *paths.data_dir().rglob("*")]
     assert {path.name for path in files} >= {
         "demo-server.log", DEMO_DB_NAME, f"{DEMO_DB_NAME}-wal", f"{DEMO_DB_NAME}-shm",
-        f"{DEMO_DB_NAME}.lock",
+        f"{DEMO_DB_NAME}.lock", "idp", "ca.pem", "server.pem", "server-key.pem",
+        "signing-key.pem",
     }  # fmt: skip
     assert {path.name: oct(path.stat().st_mode & 0o777) for path in files} == {
-        path.name: "0o600" for path in files
+        path.name: "0o700" if path.is_dir() else "0o600" for path in files
     }
+    assert server.idp_ca == paths.data_dir() / "idp" / "ca.pem"
+
+
+def o365_config(url: str) -> dict[str, Any]:
+    answer = httpx.get(f"{url}/api/v1/auth/o365-config", params={"domain": "contoso.com"})
+    assert answer.status_code == 200
+    return dict(answer.json())
+
+
+def device_code_sign_in(idp_url: str, ca: Path, authority: str, client_id: str) -> Any:
+    """Tokens for admin@contoso.com, approved as the device-code message's curl line does."""
+    with httpx.Client(verify=ssl.create_default_context(cafile=ca), timeout=10) as http:
+        flow = http.post(
+            f"{authority}/oauth2/v2.0/devicecode",
+            data={"client_id": client_id, "scope": f"api://{client_id}/access_as_user"},
+        ).json()
+        assert "curl --cacert" in flow["message"] and "admin@contoso.com" in flow["message"]
+        approval = http.post(
+            f"{idp_url}/device", data={"code": flow["user_code"], "user": "admin@contoso.com"}
+        )
+        assert approval.status_code == 200, approval.text
+        form = {"grant_type": DEVICE_CODE_GRANT, "device_code": flow["device_code"],
+                "client_id": client_id}  # fmt: skip
+        answer = http.post(f"{authority}/oauth2/v2.0/token", data=form)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+def o365_sign_in(url: str, access_token: str) -> httpx.Response:
+    return httpx.post(f"{url}/api/v1/auth/o365", json={"access_token": access_token}, timeout=15)
+
+
+def test_the_demo_signs_o365_users_in_at_its_own_identity_provider(
+    make_server: MakeServer,
+) -> None:
+    server = make_server()
+    server.start()
+    assert server.idp_url is not None and server.idp_url.startswith("https://127.0.0.1:")
+    assert server.idp_ca is not None and server.idp_ca.is_file()
+    config = o365_config(server.url)
+    azure_tenant = config["authority"].rsplit("/", 1)[1]
+    assert config["authority"] == f"{server.idp_url}/{azure_tenant}"
+    tokens = device_code_sign_in(
+        server.idp_url, server.idp_ca, config["authority"], config["client_id"]
+    )
+    session = o365_sign_in(server.url, tokens["access_token"])
+    assert session.status_code == 200, session.text
+    assert session.json()["user"]["upn"] == "admin@contoso.com"
+    first_idp = server.idp_url
+    server.stop()
+
+    # Restarted on other ports: the application follows, and the refresh token still works.
+    again = make_server()
+    again.start()
+    assert again.idp_url is not None and again.idp_url != first_idp
+    config = o365_config(again.url)
+    assert config["authority"] == f"{again.idp_url}/{azure_tenant}"
+    with httpx.Client(verify=ssl.create_default_context(cafile=again.idp_ca)) as http:
+        form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                "client_id": config["client_id"]}  # fmt: skip
+        refreshed = http.post(f"{config['authority']}/oauth2/v2.0/token", data=form)
+    assert refreshed.status_code == 200, refreshed.text
+    assert o365_sign_in(again.url, refreshed.json()["access_token"]).status_code == 200
+    stale = o365_sign_in(again.url, tokens["access_token"])  # issued by the old address
+    assert stale.status_code == 401 and "wrong issuer" in stale.json()["detail"]
+
+
+def test_serve_o365_demo_prints_its_identity_provider(tmp_path: Path) -> None:
+    with serve_child(tmp_path / "served.sqlite3", "--calls", "0", "--o365-demo") as served:
+        assert served.process.stdout is not None
+        line = served.process.stdout.readline()
+        found = re.search(r"identity provider on (https://\S+) \(CA (.+)\)", line)
+        assert found, line
+        idp_url, ca = found.group(1), Path(found.group(2))
+        assert ca == tmp_path / "idp" / "ca.pem"
+        config = o365_config(served.url)
+        assert config["enabled"] and config["authority"].startswith(f"{idp_url}/")
+        discovery = httpx.get(
+            f"{config['authority']}/v2.0/.well-known/openid-configuration",
+            verify=ssl.create_default_context(cafile=ca),
+        )
+        assert discovery.json()["issuer"] == f"{config['authority']}/v2.0"

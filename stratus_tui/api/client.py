@@ -162,6 +162,14 @@ class StratusClient:
         self.token = session.token
         return session
 
+    async def login_o365(self, access_token: SecretStr) -> models.SessionInfo:
+        """A Stratus session for a Microsoft access token (the server verifies it)."""
+        body = SecretBytes(json.dumps({"access_token": access_token.get_secret_value()}).encode())
+        answer = await self._call("POST", "/auth/o365", content=body, auth=False)
+        session = decode(answer, models.SessionInfo.model_validate_json, self.base_url)
+        self.token = session.token
+        return session
+
     async def logout(self) -> None:
         """End the server session; the token is cleared whatever happens."""
         if self.token is None:

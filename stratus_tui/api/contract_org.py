@@ -38,6 +38,12 @@ class LoginRequest(Request):
     password: Annotated[SecretStr, Field(min_length=1, max_length=1024)]
 
 
+class O365LoginRequest(Request):
+    """Sign in with a Microsoft access token (from msal) for the user's O365 application."""
+
+    access_token: Annotated[SecretStr, Field(min_length=1, max_length=32768)]
+
+
 class CurrentUser(Resource):
     id: int
     first_name: str

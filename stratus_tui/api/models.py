@@ -244,6 +244,9 @@ from stratus_tui.api.contract_org import (
     O365Config as O365Config,
 )
 from stratus_tui.api.contract_org import (
+    O365LoginRequest as O365LoginRequest,
+)
+from stratus_tui.api.contract_org import (
     OrgUnit as OrgUnit,
 )
 from stratus_tui.api.contract_org import (

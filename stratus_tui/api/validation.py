@@ -85,3 +85,10 @@ def unstorable_text_error(value: str) -> str | None:
     except UnicodeEncodeError:
         return "must not contain unpaired surrogate characters"
     return None
+
+
+def domain_of_user(username: str) -> str:
+    """The mail domain of a user name, which decides O365 sign-in ("" when it has none)."""
+    local, at, domain = username.strip().rpartition("@")
+    domain = domain.lower()
+    return domain if at and local and domain_error(domain) is None else ""

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from stratus_tui.api.client import StratusClient
+    from stratus_tui.config.settings import TokenCacheKind
 
 PASSWORD_ENV = "STRATUS_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 LOGOUT_TIMEOUT = 3.0  # seconds: the command is done, a slow logout must not hold it up
@@ -37,6 +38,8 @@ class Target:
     ca_bundle: Path | None = None
     profile: str | None = None
     warnings: tuple[str, ...] = ()  # e.g. plain http to a remote host
+    o365: bool = False  # sign in with the O365 sign-in the TUI kept, not a password
+    o365_cache: TokenCacheKind = "memory"
 
 
 def resolve_target(
@@ -65,15 +68,22 @@ def resolve_target(
         chosen = choose_profile(settings, profile)
     except ConfigError as error:
         raise CommandError(str(error)) from None
-    if chosen.auth == "o365":
-        raise CommandError("this profile signs in with O365; run the TUI once to sign in")
     username = user or chosen.username
     if not username:
         raise CommandError(
             f"the profile '{chosen.name}' has no username: add one, or pass --user NAME"
         )
     mine = tuple(w for w in settings.warnings if f"profiles.{chosen.name}." in w)
-    return Target(chosen.url, username, chosen.ca_bundle, chosen.name, mine)
+    o365 = chosen.auth == "o365"
+    if o365 and chosen.o365_cache == "memory":
+        raise CommandError(
+            f"the profile '{chosen.name}' signs in with O365 and keeps no sign-in between "
+            f"runs: add o365_cache: keyring to it, then sign in once with "
+            f"`stratus-tui --profile {chosen.name}`"
+        )
+    return Target(
+        chosen.url, username, chosen.ca_bundle, chosen.name, mine, o365, chosen.o365_cache
+    )
 
 
 def check_url(raw: str) -> tuple[str, tuple[str, ...]]:
@@ -124,12 +134,15 @@ async def signed_in(target: Target) -> AsyncIterator[StratusClient]:
     Raises :class:`CommandError` (no password) or a ``StratusError`` (unreachable, TLS,
     wrong password, throttled...), each with a message fit for one line.
     """
-    password = password_from_env(target.username)
+    password = None if target.o365 else password_from_env(target.username)
     from stratus_tui.api.client import StratusClient
 
     client = StratusClient(target.url, ca_bundle=target.ca_bundle)
     try:
-        await client.login(target.username, password)
+        if password is None:
+            await _sign_in_o365(client, target)
+        else:
+            await client.login(target.username, password)
         del password
         yield client
     finally:
@@ -138,3 +151,33 @@ async def signed_in(target: Target) -> AsyncIterator[StratusClient]:
                 await client.logout()
         with contextlib.suppress(Exception):
             await client.aclose()
+
+
+async def _sign_in_o365(client: StratusClient, target: Target) -> None:
+    """With the refresh token the TUI kept (``o365_cache: keyring`` or ``file``)."""
+    from stratus_tui.api.validation import domain_of_user
+    from stratus_tui.auth.o365 import O365Failed, O365SignIn
+    from stratus_tui.auth.token_store import TokenStoreError, open_store
+
+    sign_in_first = (
+        f"no O365 sign-in kept for {target.username}: run the TUI once to sign in "
+        f"(stratus-tui --profile {target.profile})"
+    )
+    domain = domain_of_user(target.username)
+    if not domain:
+        raise CommandError(f"{target.username} is not a user name with a mail domain")
+    config = await client.o365_config(domain)
+    if not config.enabled:
+        raise CommandError(f"O365 sign-in is not set up for {domain} on this server")
+    try:
+        signer = O365SignIn(config, open_store(target.o365_cache, target.profile or ""),
+                            ca_bundle=target.ca_bundle)  # fmt: skip
+        try:
+            token = await asyncio.to_thread(signer.silent, target.username)
+        finally:
+            await asyncio.to_thread(signer.close)
+    except (TokenStoreError, O365Failed) as error:
+        raise CommandError(str(error)) from None
+    if token is None:
+        raise CommandError(sign_in_first)
+    await client.login_o365(token)

@@ -32,6 +32,8 @@ __all__ = [
 
 Auth = Literal["password", "o365"]
 AUTH_METHODS: tuple[Auth, ...] = ("password", "o365")
+TokenCacheKind = Literal["memory", "keyring", "file"]  # where O365 tokens are kept
+TOKEN_CACHE_KINDS: tuple[TokenCacheKind, ...] = ("memory", "keyring", "file")
 REFRESH_RANGE = (5, 3600)
 MAX_SIZE = 1024 * 1024  # a config file is a few hundred bytes; anything this big is a mistake
 
@@ -40,6 +42,7 @@ PROFILE_KEYS = (
     "url",
     "username",
     "auth",
+    "o365_cache",
     "ca_bundle",
     "read_only",
     "protected",
@@ -55,6 +58,7 @@ class Profile:
     url: str  # normalised: scheme+host[:port][/path], no trailing slash
     username: str | None = None
     auth: Auth = "password"
+    o365_cache: TokenCacheKind = "memory"  # O365 only: "keyring"/"file" survive restarts
     ca_bundle: Path | None = None
     read_only: bool = False
     protected: bool = False
@@ -127,6 +131,7 @@ profiles:
     url: https://stratus.example.com:4444
     username: admin@example.com    # optional: prefilled on the login screen
     # auth: o365                   # sign in with Microsoft 365 instead of a password
+    # o365_cache: keyring         # O365: stay signed in across starts (OS keyring)
     # read_only: true              # refuse every change before it is sent
     # label_color: red             # shown in the header, so production stands out
 """
@@ -296,6 +301,21 @@ def _profile(check: Checker, name: str, key_node: yaml.Node, node: yaml.Node) ->
             hint = did_you_mean(text, AUTH_METHODS)
             check.fail(*fields["auth"], f"must be password or o365, not '{text}'{hint}")
         auth = chosen
+    o365_cache: TokenCacheKind = "memory"
+    if "o365_cache" in fields and (text := check.text(*fields["o365_cache"])) is not None:
+        kind = next((k for k in TOKEN_CACHE_KINDS if k == text.lower()), None)
+        if kind is None:
+            hint = did_you_mean(text, TOKEN_CACHE_KINDS)
+            check.fail(
+                *fields["o365_cache"], f"must be memory, keyring or file, not '{text}'{hint}"
+            )
+        o365_cache = kind
+        if kind == "file":
+            check.warn(
+                *fields["o365_cache"],
+                "file keeps the O365 refresh token in plain text (a file only you can read); "
+                "keyring keeps it in the OS keyring instead",
+            )
     ca_bundle = None
     if "ca_bundle" in fields:  # a relative path is relative to the config file's folder
         ca_bundle = check.existing_file(*fields["ca_bundle"], check.path.parent)
@@ -304,6 +324,7 @@ def _profile(check: Checker, name: str, key_node: yaml.Node, node: yaml.Node) ->
         url=check.url(*fields["url"]),
         username=check.text(*fields["username"]) if "username" in fields else None,
         auth=auth,
+        o365_cache=o365_cache,
         ca_bundle=ca_bundle,
         read_only=check.boolean(*fields["read_only"]) if "read_only" in fields else False,
         protected=check.boolean(*fields["protected"]) if "protected" in fields else False,

@@ -32,11 +32,9 @@ O365_CHECK_DELAY = 0.3  # seconds of typing pause before asking the server about
 
 def domain_of(username: str) -> str:
     """The domain O365 sign-in depends on ("" until the user name has one)."""
-    from stratus_tui.api.validation import domain_error  # not on the start-up path
+    from stratus_tui.api.validation import domain_of_user  # not on the start-up path
 
-    local, at, domain = username.strip().rpartition("@")
-    domain = domain.lower()
-    return domain if at and local and domain_error(domain) is None else ""
+    return domain_of_user(username)
 
 
 class LoginScreen(Screen[None]):
@@ -47,7 +45,8 @@ class LoginScreen(Screen[None]):
 Type your Stratus user name (usually your mail address) and password, then **enter**.
 
 **Sign in with O365** is enabled when your administrator has configured an O365
-application for the domain of your user name.
+application for the domain of your user name. It shows an address and a code: open the
+address on any device with a browser, type the code and sign in with Microsoft.
 
 Sessions end after 10 minutes without input; you are warned one minute before.
 """
@@ -107,6 +106,8 @@ Sessions end after 10 minutes without input; you are warned one minute before.
         self.set_timer(PREWARM_AFTER, self._prewarm)
         if self.username:
             self.check_o365(self.username)
+            if self.profile.auth == "o365" and self.profile.o365_cache != "memory":
+                self.sign_in_o365(silent_only=True)  # a kept sign-in: no code needed
 
     def reset(self, message: str | None, *, username: str) -> None:
         """Back to an empty form after a session ended, saying why."""
@@ -172,11 +173,67 @@ Sessions end after 10 minutes without input; you are warned one minute before.
 
     @on(ActionButton.Pressed, "#o365")
     def _o365(self) -> None:
-        self.show_message(
-            "Sign-in with O365 (a device code for SSH sessions) comes with a later version "
-            "of stratus-tui; sign in with your password meanwhile.",
-            error=False,
-        )
+        self.sign_in_o365()
+
+    @work(exclusive=True, group="sign-in", exit_on_error=False)
+    async def sign_in_o365(self, *, silent_only: bool = False) -> None:
+        """Sign in with Microsoft: silently from a kept sign-in, else with a device code.
+
+        ``silent_only`` (at start-up, for a profile that keeps its O365 sign-in): never show
+        a code unasked, just sign in if the kept refresh token still works.
+        """
+        username = self.query_one("#username", Input).value.strip()
+        domain = domain_of(username)
+        if not domain:
+            if not silent_only:
+                self.show_message("Type your user name (name@company.com) first.")
+                self.query_one("#username", Input).focus()
+            return
+        from stratus_tui.api.errors import StratusError
+        from stratus_tui.auth.o365 import O365Failed, O365SignIn
+        from stratus_tui.auth.token_store import MemoryStore, TokenStoreError, open_store
+        from stratus_tui.screens.device_code import DeviceCodeScreen
+
+        client = self._client_now()
+        self._busy(True)
+        self.show_message("Signing in with O365…", error=False)
+        signer: O365SignIn | None = None
+        try:
+            config = await client.o365_config(domain)
+            if not config.enabled:
+                self.show_message(f"No O365 application is configured for {domain}.")
+                return
+            try:
+                store = open_store(self.profile.o365_cache, self.profile.name)
+            except TokenStoreError as error:
+                self.notify(f"{error}; the sign-in is kept in memory only.", severity="warning")
+                store = MemoryStore(self.profile.name)
+            signer = O365SignIn(config, store, ca_bundle=self.profile.ca_bundle)
+            token = await asyncio.to_thread(signer.silent, username)
+            if token is None:
+                if silent_only:
+                    self.show_message("Sign in with O365 to continue.", error=False)
+                    return
+                outcome = await self.app.push_screen_wait(DeviceCodeScreen(signer))
+                if outcome is None:
+                    self.show_message("O365 sign-in cancelled.", error=False)
+                    return
+                if isinstance(outcome, O365Failed):
+                    raise outcome
+                token = outcome
+            info: SessionInfo = await client.login_o365(token)
+            del token
+        except (StratusError, O365Failed) as error:
+            self.show_message(str(error))
+            return
+        finally:
+            self._busy(False)
+            if signer is not None:
+                self.app.run_worker(asyncio.to_thread(signer.close), exit_on_error=False)
+        if signer is not None and signer.warning:
+            self.notify(signer.warning, severity="warning")
+        self._client = None  # the session owns the client from here on
+        self.app.signed_in(client, info, o365=True)  # type: ignore[attr-defined]
 
     @work(exclusive=True, group="sign-in", exit_on_error=False)
     async def sign_in(self) -> None:
@@ -212,3 +269,8 @@ Sessions end after 10 minutes without input; you are warned one minute before.
 
     def _busy(self, busy: bool) -> None:
         self.query_one("#sign-in", ActionButton).disabled = busy
+        o365 = self.query_one("#o365", ActionButton)
+        if busy:
+            o365.disabled = True
+        else:
+            self.check_o365(self.query_one("#username", Input).value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -89,14 +90,20 @@ def server_context(
     clock: Clock | None = None,
     policy: SessionPolicy | None = None,
     throttle: LoginThrottle | None = None,
+    identity_ca: Path | None = None,
 ) -> ServerContext:
-    """The per-database state of a server (reads the signing key from the bound database)."""
+    """The per-database state of a server (reads the signing key from the bound database).
+
+    ``identity_ca``: a CA file to trust besides the system's when fetching O365 identity
+    providers' keys (the demo's loopback identity provider).
+    """
     clock = clock or SystemClock()
     return ServerContext(
         clock=clock,
         policy=policy or SessionPolicy(),
         throttle=throttle or LoginThrottle(clock),
         signing_key=_signing_key(),
+        identity_ca=identity_ca,
     )
 
 

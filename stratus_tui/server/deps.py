@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from stratus_tui.server.clock import Clock
+from stratus_tui.server.o365 import ProviderCache
 from stratus_tui.server.sessions import (
     LoginThrottle,
     Principal,
@@ -24,6 +26,10 @@ class ServerContext:
     policy: SessionPolicy
     throttle: LoginThrottle
     signing_key: bytes  # signs exported workflows so a tampered import is refused
+    # A CA file trusted besides the system's for O365 identity providers (the demo's own).
+    identity_ca: Path | None = None
+    # O365 identity providers' configuration and signing keys, fetched once in a while.
+    o365_providers: ProviderCache = field(default_factory=ProviderCache, compare=False)
 
 
 async def get_context(request: Request) -> ServerContext:

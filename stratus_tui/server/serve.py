@@ -11,13 +11,18 @@ import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+from urllib.parse import urlsplit
 
 from stratus_tui.server import db
 from stratus_tui.server.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedOptions, seed_demo
 from stratus_tui.server.top_up import top_up_history
 
+if TYPE_CHECKING:
+    from stratus_tui.server.idp_serve import RunningIdentityProvider
+
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+IDP_FOLDER = "idp"  # the demo identity provider's certificate and keys, next to the database
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -69,11 +74,17 @@ def serve(
     explicit_seed: bool,
     out: TextIO = sys.stdout,
     watch_stdin: bool = False,
+    identity_provider: bool = False,
 ) -> int:
-    """Run until Ctrl+C or SIGTERM, or with ``watch_stdin`` until standard input closes."""
+    """Run until Ctrl+C or SIGTERM, or with ``watch_stdin`` until standard input closes.
+
+    ``identity_provider``: also run the local O365 identity provider (HTTPS on loopback, its
+    files in an ``idp`` folder next to the database) and point the demo O365 applications
+    at it, so O365 sign-in works without Microsoft.
+    """
     import uvicorn  # imported here: `stratus-tui` itself must start fast
 
-    from stratus_tui.server.app import create_app
+    from stratus_tui.server.app import create_app, server_context
 
     # uvicorn shuts down gracefully, then re-raises the signal it caught: turn SIGTERM into a
     # normal exit (as Ctrl+C is) so the temporary database is removed either way.
@@ -98,9 +109,25 @@ def serve(
             )
             return 1
         stack.callback(sock.close)
+        running: RunningIdentityProvider | None = None
+        if identity_provider:
+            try:
+                running = _start_identity_provider(db_path.parent / IDP_FOLDER)
+            except (OSError, RuntimeError) as error:
+                print(
+                    f"stratus-tui serve: cannot start the O365 identity provider: {error}",
+                    file=sys.stderr,
+                )
+                return 1
+            stack.callback(running.stop)
         bound_port = sock.getsockname()[1]
         shown_host = f"[{host}]" if ":" in host else host
         print(f"Stratus reference server listening on http://{shown_host}:{bound_port}", file=out)
+        if running is not None:
+            print(
+                f"  Demo O365 sign-in: identity provider on {running.url} (CA {running.ca_path})",
+                file=out,
+            )
         print(f"  API under /api/v1, contract at /openapi.json, data in {db_path}", file=out)
         if host not in LOOPBACK:
             print(
@@ -111,13 +138,37 @@ def serve(
             print(f"    {user_name:<26} {role}", file=out)
         print("Press Ctrl+C to stop.", file=out, flush=True)
         config = uvicorn.Config(
-            create_app(), log_level="warning", access_log=False, timeout_graceful_shutdown=3
+            create_app(server_context(identity_ca=running.ca_path if running else None)),
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=3,
         )
         try:
             uvicorn.Server(config).run(sockets=[sock])
         except KeyboardInterrupt:
             return 130
     return 0
+
+
+def _start_identity_provider(folder: Path) -> RunningIdentityProvider:
+    """The local O365 identity provider, with the demo O365 applications pointed at it."""
+    from stratus_tui.server.idp_serve import run_in_thread
+    from stratus_tui.server.routes.tenants import microsoft_authority
+
+    apps = list(db.O365App.select())
+    domains = {app.domain for app in apps}
+    hint = next((name for name, _ in DEMO_ACCOUNTS if name.rsplit("@", 1)[1] in domains), None)
+    running = run_in_thread(folder, user_hint=hint or "you@contoso.com")
+    for app in apps:
+        # Microsoft's own authority as seeded, or an earlier start's (the port changes).
+        seeded = app.authority == microsoft_authority(app.azure_tenant_id)
+        if seeded or urlsplit(app.authority).hostname == "127.0.0.1":
+            authority = running.authority(app.azure_tenant_id)
+            if authority != app.authority:
+                db.O365App.update(authority=authority, version=db.O365App.version + 1).where(
+                    db.O365App.id == app.id
+                ).execute()
+    return running
 
 
 def _stop_at_end_of_stdin() -> None:

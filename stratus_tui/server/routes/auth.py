@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import SecretStr
+from starlette.concurrency import run_in_threadpool
 
 from stratus_tui.api import models as m
-from stratus_tui.server import db
+from stratus_tui.server import db, o365
 from stratus_tui.server.convert import utc
-from stratus_tui.server.deps import Caller, Context
-from stratus_tui.server.errors import ProblemError
+from stratus_tui.server.deps import Caller, Context, ServerContext
+from stratus_tui.server.errors import PROBLEM_JSON, ProblemError
 from stratus_tui.server.passwords import verify_password
 from stratus_tui.server.sessions import Principal, end_session, start_session
 
@@ -67,6 +68,40 @@ def login(body: m.LoginRequest, request: Request, context: Context) -> m.Session
         context.throttle.failed(body.username, address)
         raise ProblemError(401, "Wrong user name or password", kind="invalid-credentials")
     assert user is not None
+    session = _sign_in(user, context)
+    context.throttle.succeeded(body.username)
+    return session
+
+
+@router.post(
+    "/o365",
+    summary="Sign in with a Microsoft access token (O365, from msal's device-code flow)",
+    description="The token's user name picks the O365 application of its domain; the "
+    "token must be an access token (with an `scp` claim, not the ID token) signed by that "
+    "application's identity provider, for its client id and Azure tenant, and name a Stratus "
+    "user of that tenant. Problem types: "
+    "`o365-token-invalid` (401), `o365-not-configured`, `o365-unknown-user`, "
+    "`account-disabled`, `no-role` (403), `o365-provider-unreachable` (502).",
+    responses={
+        502: {
+            "model": m.Problem,
+            "content": {PROBLEM_JSON: {}},
+            "description": "The O365 identity provider cannot be used",
+        }
+    },
+)
+async def login_o365(body: m.O365LoginRequest, context: Context) -> m.SessionInfo:
+    token = body.access_token.get_secret_value()
+    user_name = o365.unverified_user_name(token)
+    app = await run_in_threadpool(o365.application_for, user_name)
+    claims = await o365.verified_claims(token, app, context.o365_providers, context.identity_ca)
+    user = await run_in_threadpool(o365.account_for, claims, app)
+    return await run_in_threadpool(_sign_in, user, context)
+
+
+def _sign_in(user: db.User, context: ServerContext) -> m.SessionInfo:
+    """A new session for a user whose identity is proven: refused when deactivated or
+    without a role that may sign in."""
     if not user.active:
         raise ProblemError(
             403, "This account is deactivated; ask your administrator", kind="account-disabled"
@@ -80,7 +115,6 @@ def login(body: m.LoginRequest, request: Request, context: Context) -> m.Session
             "This user has no role that may sign in to Stratus; ask your administrator for one",
             kind="no-role",
         )
-    context.throttle.succeeded(body.username)
     managed = db.column(
         db.TeamManager.select(db.TeamManager.team).where(db.TeamManager.user == user.id)
     )
