@@ -21,7 +21,7 @@ from stratus_tui.server import db
 from stratus_tui.widgets.action_button import ActionButton
 from tests.conftest import CONTOSO_ADMIN, O365Tenant
 from tests.fake_keyring import MemoryKeyring
-from tests.tui import PROFILE, message, settle, wait_for_screen
+from tests.tui import PROFILE, Clocks, message, settle, wait_for_screen
 
 
 def trusting(o365: O365Tenant) -> Profile:
@@ -157,3 +157,29 @@ async def test_a_kept_sign_in_starts_without_a_code_until_logged_out(
         dialog.query_one("#keep", Button).press()
         await settle(pilot)
     assert memory_keyring.items == {}  # logging out forgot it
+
+
+async def test_an_o365_session_expires_as_any_other_and_needs_no_new_code_after(
+    make_app: Callable[..., StratusApp], o365_contoso: O365Tenant, clocks: Clocks
+) -> None:
+    app = make_app(trusting(o365_contoso))
+    idp = o365_contoso.provider.idp
+    async with app.run_test(size=(100, 30)) as pilot:
+        await press_o365(pilot, CONTOSO_ADMIN)
+        idp.approve(await shown_code(pilot), CONTOSO_ADMIN)
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        clocks.advance(540)
+        app.check_session()
+        await pilot.pause()
+        clocks.advance(60)
+        app.check_session()
+        await settle(pilot)
+        assert signed_out_saying(app, "10 minutes")
+        await asyncio.sleep(0.5)
+        await pilot.pause()
+        assert app.session is None  # never signed in again by itself
+
+        codes_before = set(idp.pending_codes())
+        await press_o365(pilot, CONTOSO_ADMIN)  # the sign-in kept in memory: no code
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert set(idp.pending_codes()) <= codes_before
