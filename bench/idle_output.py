@@ -97,7 +97,12 @@ def main() -> int:
                 f"profiles:\n  bench:\n    url: {url}\n    username: admin@demo.stratus\n"
             )
             config.chmod(0o600)
-            ours_env = {**env, "STRATUS_TUI_CONFIG": str(config), "XDG_STATE_HOME": name}
+            ours_env = {
+                **env,
+                "STRATUS_TUI_CONFIG": str(config),
+                "XDG_STATE_HOME": name,
+                "XDG_CACHE_HOME": name,  # a cache of its own, not the user's
+            }
             tui = Terminal([sys.executable, "-m", "stratus_tui", "--profile", "bench"], ours_env)
             tui.wait_for(b"Sign in to Stratus")
             time.sleep(1.5)

@@ -79,6 +79,6 @@ async def test_a_warm_cache_paints_the_dashboard_without_waiting_for_the_server(
                 break
         home = app.screen.query_one(HomePage)
         assert home.data is not None  # painted from the cache
-        assert home.loading  # while the server still has not answered
+        assert home.fetching  # while the server still has not answered
         assert "refreshing" in str(home.query_one("#status-line", Static).render())
         assert len(home.query("InstanceCard")) == 5

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input, LoadingIndicator, Static
 
 from stratus_tui.app import StratusApp
 from stratus_tui.commands.export import LICENSE_USAGE_HEADER
@@ -111,6 +113,33 @@ async def test_refresh_keeps_focus_and_scroll(make_app: Callable[..., StratusApp
         await settle(pilot)
         assert (app.focused, page.scroll_y) == before
         assert app.focused is card  # the very same widget: nothing was rebuilt
+
+
+async def test_a_refresh_never_covers_the_page_with_a_spinner(
+    make_app: Callable[..., StratusApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Widget.loading overlays the whole page: every automatic refresh would repaint all of
+    it (tens of KB a minute of idle output over SSH). The status line says "refreshing…"."""
+    from stratus_tui.screens.pages import home as home_module
+
+    answered = asyncio.Event()
+    real = home_module.load_dashboard
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        await answered.wait()
+        return await real(*args, **kwargs)
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await home(pilot)
+        monkeypatch.setattr(home_module, "load_dashboard", slow)
+        worker = page.load(background=True)
+        for _ in range(3):
+            await pilot.pause()
+        assert "refreshing" in str(page.query_one("#status-line", Static).render())
+        assert not page.loading and not page.query(LoadingIndicator)
+        answered.set()
+        await worker.wait()
 
 
 async def test_team_member_sees_the_status_only(make_app: Callable[..., StratusApp]) -> None:

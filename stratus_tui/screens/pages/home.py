@@ -74,7 +74,7 @@ report as CSV, **Tab** moves between cards and **i** shows an instance's details
         self.paused = False
         self.data: DashboardData | None = None
         self.offline: str | None = None
-        self.loading = False
+        self.fetching = False  # not Widget.loading: that covers the page with a spinner
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -127,7 +127,7 @@ report as CSV, **Tab** moves between cards and **i** shows an instance's details
 
     @work(exclusive=True, group="home", exit_on_error=False)
     async def load(self, background: bool) -> None:
-        self.loading = True
+        self.fetching = True
         self._show_status()
         try:
             data = await load_dashboard(
@@ -141,7 +141,7 @@ report as CSV, **Tab** moves between cards and **i** shows an instance's details
             self.session.offline = True
             return
         finally:
-            self.loading = False
+            self.fetching = False  # not Widget.loading: that covers the page with a spinner
             self._show_status()
         self.offline = None
         self.session.offline = False
@@ -197,7 +197,7 @@ report as CSV, **Tab** moves between cards and **i** shows an instance's details
             line.update(safe(f"✖ {self.offline}. Showing data {as_of}.", max_length=None))
             return
         line.remove_class("-offline")
-        if self.loading:
+        if self.fetching:
             line.update(Content(f"{as_of} · refreshing…"))
             return
         cadence = (
