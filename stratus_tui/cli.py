@@ -33,6 +33,16 @@ def _page_size(text: str) -> int:
     return value
 
 
+def _job_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a job number like 12") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a job number like 12")
+    return value
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -151,6 +161,25 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="first day")
     usage.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="last day")
     usage.set_defaults(leaf=usage)
+    privacy = kinds.add_parser(
+        "privacy",
+        parents=[connection],
+        help="the rows of a finished data-privacy export job (CSV)",
+        description="Write the conversations a data-privacy export job found (start it on "
+        "the Data Privacy page) as CSV. Exit code: 0 written, 1 the file could not be "
+        "written, 3 the data could not be had (also: the job is not done yet, or failed). "
+        "See docs/privacy.md.",
+    )
+    privacy.add_argument(
+        "--job", type=_job_id, required=True, metavar="ID", help="the export job's id"
+    )
+    privacy.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="the CSV file (default: stratus-privacy-export-<id>.csv in your Downloads folder)",
+    )
+    privacy.set_defaults(leaf=privacy)
     team_help = "the team's name (or id), among the teams you may see"
     report = kinds.add_parser(
         "reporting",
@@ -265,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return reporting.run_lost_calls(
             **_connection(args), team=args.team, since=since, until=until, output=args.output
         )
+    if args.command == "export" and args.export_kind == "privacy":
+        from stratus_tui.commands import export
+
+        return export.run_privacy(**_connection(args), job=args.job, output=args.output)
     if args.command == "export":
         from stratus_tui.commands import export
 

@@ -82,6 +82,10 @@ KEYS: tuple[KeySpec, ...] = (
         "Workflows: make a service use the highlighted one (asks first)",
         "lists",
     ),
+    KeySpec(
+        "erase", "x", "Erase", "Data Privacy: erase a customer identifier (asks twice)", "lists"
+    ),
+    KeySpec("retention", "t", "Retention", "Data Privacy: how long history is kept", "lists"),
     KeySpec("save", "ctrl+s", "Save", "Save the form", "forms"),
     KeySpec(
         "revert_field", "ctrl+r", "Revert field", "Put the focused field back as it was", "forms"

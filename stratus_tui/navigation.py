@@ -63,7 +63,7 @@ PAGES: tuple[PageSpec, ...] = (
         "privacy",
         "Data Privacy",
         "page_privacy",
-        ADMINS,
+        STAFF,  # team admins export their teams' agents' history
         summary="Exports of historic data, retention, erasure",
     ),
     PageSpec(

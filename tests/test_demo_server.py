@@ -22,6 +22,7 @@ import pytest
 
 from stratus_tui.config import paths
 from stratus_tui.demo import DEMO_DB_NAME, DemoServer, DemoServerError
+from stratus_tui.server import db
 from stratus_tui.server.idp import DEVICE_CODE_GRANT
 from tests.conftest import serve_child
 
@@ -202,7 +203,7 @@ def test_a_database_of_another_version_is_replaced(make_server: MakeServer, tmp_
     assert "Generating demo data" in progress_of(server)
     server.stop()
     with sqlite3.connect(path) as new:
-        assert new.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert new.execute("PRAGMA user_version").fetchone()[0] == db.SCHEMA_VERSION
         assert new.execute("SELECT count(*) FROM tenant").fetchone()[0] > 0
     new.close()
 

@@ -142,6 +142,7 @@ READS = [
     Case("GET", "/conversations/{sales_conversation}", (200, 200, 404, 403)),
     Case("GET", "/conversations/{contoso_conversation}", (200, 404, 404, 403)),
     Case("GET", "/privacy-exports", (200, 200, 200, 403)),
+    Case("GET", "/privacy/events", (200, 200, 200, 403)),
     Case("GET", "/chat/messages", (403, 200, 200, 200)),
     Case("GET", "/support/chats", (200, 403, 403, 403)),
     Case("GET", "/support/chats/{member}/messages", (200, 403, 403, 403)),
@@ -259,6 +260,12 @@ WRITES = [
             "date_from": "2026-08-01",
             "date_to": "2026-11-22",
         },
+    ),
+    Case(
+        "POST",
+        "/privacy/erasures",
+        (422, 201, 403, 403),
+        {"customer_identifier": "+41445550000"},
     ),
     Case("POST", "/chat/messages", (403, 201, 201, 201), {"text": "Hello support"}),
     Case(

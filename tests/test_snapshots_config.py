@@ -108,7 +108,10 @@ def test_bulk_edit_diff(snap_compare: Any, make_app: Callable[..., StratusApp]) 
         bulk = await wait_for_screen(pilot, BulkEditScreen)
         await pilot.pause()
         bulk.query_one("#bulk-field", Select).value = "max_concurrent_sessions"
-        await pilot.pause()
+        for _ in range(100):  # the value field is mounted after the choice (slower when loaded)
+            await pilot.pause()
+            if bulk.query("#bulk-value Input"):
+                break
         bulk.query_one("#bulk-value Input", Input).value = "10"
         await pilot.pause()
 

@@ -56,8 +56,19 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 
 async def steady(pilot: Pilot[Any]) -> None:
-    """For snapshots: every worker done (the history sync too), no toast left on screen."""
-    await settle(pilot)
+    """For snapshots: every worker done (the history sync too), no toast left on screen.
+
+    Rounds of ``settle`` until no new worker started meanwhile: a page may start one after
+    another's answer (the history sync after the first dashboard), and on a loaded machine
+    its toast would otherwise land after the notifications were cleared.
+    """
+    waited: set[object] = set()
+    for _ in range(10):
+        fresh = [worker for worker in pilot.app.workers if worker not in waited]
+        if not fresh:
+            break
+        waited.update(fresh)
+        await settle(pilot)
     pilot.app.clear_notifications()
     await pilot.pause()
 

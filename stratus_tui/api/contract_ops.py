@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     StringConstraints,
@@ -190,6 +190,48 @@ class PrivacyExportResult(Resource):
 
     fields: list[str]
     rows: list[list[Any]]
+
+
+class ErasureCreate(Request):
+    """Forget a customer identifier (phone number, SIP address or mail) in the history."""
+
+    customer_identifier: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=320),
+        _rule(_storable),
+    ]
+
+
+# What an erased customer identifier becomes in the history (and in the local caches).
+ERASED_CUSTOMER = "erased"
+# Events per page of ``GET /privacy/events`` at most (and by default).
+PRIVACY_EVENT_PAGE = 500
+
+
+class Erasure(Resource):
+    """What an erasure did: how many conversations were anonymised (the identifier itself is
+    not repeated back)."""
+
+    id: int
+    conversations: int
+    erased_at: datetime
+
+
+class PrivacyEvent(Resource):
+    """A change to the history that local caches must follow: a retention purge (every
+    conversation that started before ``before`` is gone) or an erasure (those conversations'
+    customer identifiers are anonymised)."""
+
+    id: int
+    tenant_id: int  # a system admin's cache holds several tenants: a purge is per tenant
+    kind: Literal["purge", "erase"]
+    before: datetime | None = None
+    conversation_ids: list[int] = []
+
+
+class PrivacyEventPage(Resource):
+    events: list[PrivacyEvent]
+    last_id: int  # pass as ``after`` next time
 
 
 class ChatMessage(Resource):

@@ -157,6 +157,12 @@ from stratus_tui.api.contract_ops import (
     CONVERSATION_FIELDS as CONVERSATION_FIELDS,
 )
 from stratus_tui.api.contract_ops import (
+    ERASED_CUSTOMER as ERASED_CUSTOMER,
+)
+from stratus_tui.api.contract_ops import (
+    PRIVACY_EVENT_PAGE as PRIVACY_EVENT_PAGE,
+)
+from stratus_tui.api.contract_ops import (
     ChatMessage as ChatMessage,
 )
 from stratus_tui.api.contract_ops import (
@@ -181,10 +187,22 @@ from stratus_tui.api.contract_ops import (
     ConversationPage as ConversationPage,
 )
 from stratus_tui.api.contract_ops import (
+    Erasure as Erasure,
+)
+from stratus_tui.api.contract_ops import (
+    ErasureCreate as ErasureCreate,
+)
+from stratus_tui.api.contract_ops import (
     License as License,
 )
 from stratus_tui.api.contract_ops import (
     LicenseUsage as LicenseUsage,
+)
+from stratus_tui.api.contract_ops import (
+    PrivacyEvent as PrivacyEvent,
+)
+from stratus_tui.api.contract_ops import (
+    PrivacyEventPage as PrivacyEventPage,
 )
 from stratus_tui.api.contract_ops import (
     PrivacyExport as PrivacyExport,

@@ -48,6 +48,9 @@ DELETE_EMPTY = (
     "AND direct = ? AND total = 0"
 )
 RETENTION_MONTHS = 4
+# The id of the last privacy event applied (cache/privacy.py); a reset forgets it, as the
+# history fetched next is the server's current one, and a replaced server numbers anew.
+PRIVACY_STATE = "privacy_event"
 _ID = itemgetter(0)
 
 
@@ -199,7 +202,7 @@ def reset_history(cache: Cache, reason: str) -> None:
     with cache.write() as connection:
         connection.execute("DELETE FROM conversation")
         connection.execute("DELETE FROM rollup")
-        set_state(connection, {"cursor": 0, "reset_reason": reason})
+        set_state(connection, {"cursor": 0, "reset_reason": reason, PRIVACY_STATE: None})
 
 
 def rebuild_rollups(cache: Cache, teams: Iterable[int], clocks: Clocks, batch: int = 50_000) -> int:

@@ -1,7 +1,8 @@
 """History sync: the server's feed into the cache, incrementally, resumable, one at a time.
 
-``sync_history`` reads ``GET /conversations?after=CURSOR`` page by page from the stored
-cursor and stores each page in one transaction (``ingest.ingest_page``). It fetches the
+``sync_history`` first applies the server's privacy events (retention purges, erasures:
+``cache.privacy``), then reads ``GET /conversations?after=CURSOR`` page by page from the
+stored cursor and stores each page in one transaction (``ingest.ingest_page``). It fetches the
 next page while the current one is being stored (in a worker thread, so the event loop
 stays free for the UI), then prunes what fell out of the retention window.
 
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, cast
 from stratus_tui.cache import ingest
 from stratus_tui.cache.ingest import Clocks
 from stratus_tui.cache.prefetch import Prefetcher
+from stratus_tui.cache.privacy import follow_privacy
 from stratus_tui.cache.store import NOTICE_UNREADABLE, Cache, is_corruption
 
 if TYPE_CHECKING:
@@ -79,6 +81,9 @@ class SyncResult:
     seconds: float  # the sync itself, without waiting for the lock
     waited: float  # seconds spent waiting for another process's sync
     notices: tuple[str, ...] = ()  # worth telling the user (the cache was rebuilt...)
+    # Rows the server's privacy events took away (retention purges) or anonymised (erasures).
+    privacy_purged: int = 0
+    privacy_erased: int = 0
 
 
 Progress = Callable[[SyncProgress], None]
@@ -129,6 +134,7 @@ async def sync_history(
         clocks = Clocks.of({team.id: team.time_zone for team in teams}, me.time_zone or "UTC")
         try:
             notices = await asyncio.to_thread(_prepare, cache, me, clocks)
+            followed = await follow_privacy(client, cache, clocks)
             result = await _pull(client, cache, clocks, page_size, report)
         except sqlite3.DatabaseError as error:
             if not is_corruption(error):
@@ -136,6 +142,7 @@ async def sync_history(
             # The file broke under us (disk trouble): start again on a new one, once.
             await asyncio.to_thread(cache.rebuild, NOTICE_UNREADABLE)
             notices = [NOTICE_UNREADABLE, *await asyncio.to_thread(_prepare, cache, me, clocks)]
+            followed = await follow_privacy(client, cache, clocks)
             result = await _pull(client, cache, clocks, page_size, report)
         pruned = await asyncio.to_thread(ingest.prune, cache, clocks, now())
         await asyncio.to_thread(cache.set_state, {"last_sync": int(now())})
@@ -148,6 +155,8 @@ async def sync_history(
         seconds=result.seconds,
         waited=waited,
         notices=tuple(notices),
+        privacy_purged=followed.purged,
+        privacy_erased=followed.erased,
     )
 
 

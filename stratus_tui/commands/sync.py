@@ -103,10 +103,17 @@ def summary(result: SyncResult, cache: Cache) -> str:
         for p in (cache.path, cache.path.with_name(cache.path.name + "-wal"))
         if p.exists()
     )
+    privacy = ""
+    if result.privacy_purged or result.privacy_erased:
+        privacy = (
+            f"Following the server's data privacy: {result.privacy_purged:,} deleted "
+            f"(its retention), {result.privacy_erased:,} anonymised (erasures)\n"
+        )
     return (
         f"Synced {rows:,} conversation{'' if rows == 1 else 's'} in {result.seconds:.1f} s{rate}: "
         f"{result.added:,} new, {result.changed:,} changed, {result.pruned:,} pruned "
         f"(older than 4 months)\n"
+        f"{privacy}"
         f"Cache {cache.path} ({size / 1_000_000:.1f} MB), cursor {result.cursor}\n"
     )
 

@@ -35,17 +35,23 @@ ORDER = (
 MORE = (
     ("responsibilities", "Responsibilities", "Switched on per duty profile"),
     ("o365", "O365 applications", "The O365 sign-in button per mail domain"),
+    ("features", "Features", "Live chat with IT support: on or off for the tenant"),
 )
 
 
 def steps(
-    reference: Reference | None, services: int | None, *, changes_settings: bool = True
+    reference: Reference | None,
+    services: int | None,
+    *,
+    changes_settings: bool = True,
+    features: bool = False,
 ) -> list[Step]:
     """The checklist, counted from ``reference`` and the number of services.
 
     Without them (the server could not be asked) the steps are listed uncounted, so each
     section still opens on what the cache has. A team admin (``changes_settings=False``) has
     nothing "to do" here and no O365 applications to see: those are the tenant admins'.
+    ``features``: the tenant's switches (live chat), for its own tenant admins only.
     """
     counts: dict[str, int | None] = dict.fromkeys(key for key, _, _ in ORDER)
     if reference is not None and services is not None and changes_settings:
@@ -58,7 +64,10 @@ def steps(
             "workflows": len(reference.workflows),
         }
     found = [Step(key, title, why, counts[key]) for key, title, why in ORDER]
-    more = MORE if changes_settings else tuple(step for step in MORE if step[0] != "o365")
+    hidden = set() if changes_settings else {"o365", "features"}
+    if not features:
+        hidden.add("features")
+    more = tuple(step for step in MORE if step[0] not in hidden)
     return found + [Step(key, title, why, None) for key, title, why in more]
 
 

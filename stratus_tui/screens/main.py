@@ -21,13 +21,14 @@ from stratus_tui.navigation import PAGES, PageSpec, page, visible_pages
 from stratus_tui.resources import styles_path
 from stratus_tui.screens.bindings import bind
 from stratus_tui.screens.pages import page_widget
-from stratus_tui.screens.pages.sections import LeaveSection
+from stratus_tui.screens.pages.sections import LeaveSection, LiveChatSwitched
 from stratus_tui.widgets.header import StatusHeader, user_line
 from stratus_tui.widgets.helptext import help_for
 from stratus_tui.widgets.sidebar import Sidebar, UserCard
 from stratus_tui.widgets.sync_status import SyncStatus
 
 if TYPE_CHECKING:
+    from stratus_tui.screens.pages.chat import ChatPage
     from stratus_tui.session import Session
 
 HISTORY_EVERY = 3600  # seconds: the history syncs by itself every hour
@@ -60,12 +61,11 @@ class MainScreen(Screen[None]):
             user_line=user_line(user.first_name, user.last_name, user.role, user.tenant_name),
         )
         yield self.header
-        key_for = getattr(self.app, "key_for", lambda binding_id: "")
         with Horizontal(id="body"):
             with Vertical(id="side"):
                 yield Sidebar(
                     self.pages,
-                    {spec.key_id: key_for(spec.key_id) for spec in self.pages},
+                    self._page_keys(),
                     UserCard(f"{user.first_name} {user.last_name}", user.sip_uri or user.upn),
                 )
                 if self.syncs_history:
@@ -73,9 +73,14 @@ class MainScreen(Screen[None]):
             yield ContentSwitcher(id="pages")
         yield Footer()
 
+    def _page_keys(self) -> dict[str, str]:
+        key_for = getattr(self.app, "key_for", lambda binding_id: "")
+        return {spec.key_id: key_for(spec.key_id) for spec in self.pages}
+
     def on_mount(self) -> None:
         self.open_page("home")
         self.query_one(Sidebar).focus()
+        self._start_chat()
         if self.syncs_history:
             self.sync_history()
             self.set_interval(HISTORY_EVERY, self.sync_history)
@@ -146,6 +151,46 @@ class MainScreen(Screen[None]):
         self.current_page = page_id
         self.query_one(Sidebar).select_page(page_id)
 
+    # --- live chat -------------------------------------------------------------------------
+
+    def _start_chat(self) -> None:
+        """Live Chat exists from sign-in, hidden: it counts support's replies meanwhile."""
+        if not any(spec.id == "chat" for spec in self.pages):
+            return
+        switcher = self.query_one("#pages", ContentSwitcher)
+        if not switcher.query_children("#chat"):
+            widget = page_widget(page("chat"), self.session, 0)
+            widget.display = False
+            switcher.mount(widget)
+
+    @on(LiveChatSwitched)
+    async def _live_chat_switched(self, event: LiveChatSwitched) -> None:
+        """Show or hide Live Chat at once (the session's user learns the tenant's switch)."""
+        event.stop()
+        session = self.session
+        if session.user.live_chat_enabled == event.enabled:
+            return
+        session.user = session.user.model_copy(update={"live_chat_enabled": event.enabled})
+        self.pages = visible_pages(session.user)
+        sidebar = self.query_one(Sidebar)
+        had_focus = sidebar.has_focus
+        if not event.enabled:
+            if self.current_page == "chat":
+                self.open_page("home")
+            await self.query_one("#pages", ContentSwitcher).query_children("#chat").remove()
+        sidebar.show_pages(self.pages, self._page_keys())
+        sidebar.select_page(self.current_page)
+        if had_focus or self.focused is None:  # focus was on the page that went
+            sidebar.focus()
+        self._start_chat()
+        if event.reason:
+            self.notify(event.reason, title="Live Chat", severity="warning")
+
+    def on_chat_page_unread_changed(self, event: ChatPage.UnreadChanged) -> None:
+        # By name, not @on: the chat page is imported only where the tenant has live chat.
+        event.stop()
+        self.query_one(Sidebar).show_count("chat", event.count)
+
     def action_open_page(self, page_id: str) -> None:
         self.open_page(page_id)
         self.call_after_refresh(self._focus_page)
@@ -170,6 +215,10 @@ class MainScreen(Screen[None]):
         """Focus the page, or the first thing in it that takes focus."""
         shown = self.query_one("#pages", ContentSwitcher).visible_content
         if shown is None:
+            return
+        first = getattr(shown, "FIRST_FOCUS", None)  # where the page wants the keys to go
+        if first is not None:
+            shown.query_one(first).focus()
             return
         if shown.focusable:
             shown.focus()

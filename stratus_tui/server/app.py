@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stratus_tui import __version__
 from stratus_tui.api.models import Problem
-from stratus_tui.server import db
+from stratus_tui.server import db, privacy_data
 from stratus_tui.server.clock import Clock, SystemClock
 from stratus_tui.server.deps import ServerContext
 from stratus_tui.server.errors import (
@@ -38,6 +42,8 @@ from stratus_tui.server.sessions import LoginThrottle, SessionPolicy
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024
+RETENTION_EVERY = 3600  # seconds between two retention purges while the server runs
+log = logging.getLogger("stratus_tui.server")
 
 _PROBLEM_CODES = (400, 401, 403, 404, 409, 412, 413, 422, 428, 429)
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -107,6 +113,34 @@ def server_context(
     )
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Before the first request: export jobs a dead process left behind fail with a reason,
+    and each tenant's retention is applied; then retention again every hour.
+
+    (Tests drive the app through ``httpx.ASGITransport``, which runs no lifespan: they call
+    ``privacy_data.on_server_start`` themselves, or start ``stratus-tui serve``.)
+    """
+    context: ServerContext = app.state.context
+    privacy_data.on_server_start(context.clock.now())
+    task = asyncio.create_task(_apply_retention_hourly(context))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _apply_retention_hourly(context: ServerContext) -> None:
+    while True:
+        await asyncio.sleep(RETENTION_EVERY)
+        try:
+            await asyncio.to_thread(privacy_data.purge_all, context.clock.now())
+        except Exception:  # a failed round is logged; the next one tries again
+            log.exception("the hourly retention purge failed")
+
+
 def create_app(context: ServerContext | None = None) -> FastAPI:
     """The server over the database bound by ``db.open_database``.
 
@@ -120,6 +154,7 @@ def create_app(context: ServerContext | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.context = context or server_context()
     install_problem_handlers(app)

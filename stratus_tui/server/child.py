@@ -40,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         explicit_seed=args.seed is not None or args.calls is not None,
         watch_stdin=True,
         identity_provider=True,  # O365 sign-in works in the demo, without Microsoft
+        support_bot=True,  # and live chat gets an answer
     )
 
 

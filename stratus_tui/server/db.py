@@ -10,6 +10,7 @@ read whole (working hours, endpoints, workflow definitions) are JSON text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ from peewee import (
     TextField,
 )
 
-SCHEMA_VERSION = 1
+# 2: the privacy_event table (a version-1 file gets it added when opened, see MIGRATIONS).
+SCHEMA_VERSION = 2
 
 database = DatabaseProxy()
 
@@ -340,6 +342,25 @@ class PrivacyExport(BaseModel):
     finished_at = IntegerField(null=True)
 
 
+class PrivacyEvent(BaseModel):
+    """A change to the history that clients' local caches must follow (docs/privacy.md): a
+    retention ``purge`` (the tenant's conversations that started before ``before`` are gone)
+    or an ``erase`` (those conversations' customer identifiers were anonymised).
+
+    A plain tenant id, like the history's: the record of what was erased outlives the tenant.
+    """
+
+    tenant_id = IntegerField()
+    kind = CharField()  # "purge" or "erase"
+    before = IntegerField(null=True)  # purge: epoch seconds
+    conversation_ids = TextField(default="[]")  # erase: a JSON array of ids
+    requested_by = IntegerField(null=True)  # erase: the admin who asked; None for retention
+    created_at = IntegerField()
+
+    class Meta:
+        indexes = ((("tenant_id", "id"), False),)
+
+
 class ChatMessage(BaseModel):
     tenant = ForeignKeyField(Tenant, on_delete="CASCADE")
     tenant_id: int
@@ -379,8 +400,19 @@ TABLES: tuple[type[BaseModel], ...] = (
     Conversation,
     Session,
     PrivacyExport,
+    PrivacyEvent,
     ChatMessage,
 )
+
+
+def _add_privacy_events(database: SqliteDatabase) -> None:
+    database.create_tables([PrivacyEvent])
+
+
+# How a file of an older version becomes the current one: MIGRATIONS[n] turns version n into
+# n + 1, each step in one transaction. A version without a step here (or a newer one) is a
+# SchemaMismatchError, which `stratus-tui demo` answers by generating its data anew.
+MIGRATIONS: dict[int, Callable[[SqliteDatabase], None]] = {1: _add_privacy_events}
 
 
 def _casefold(value: str | None) -> str | None:
@@ -413,7 +445,13 @@ def open_database(path: Path) -> SqliteDatabase:
         with db.atomic():
             db.create_tables(TABLES)
         db.user_version = SCHEMA_VERSION
-    elif found != SCHEMA_VERSION:
+        return db
+    while found in MIGRATIONS and found < SCHEMA_VERSION:
+        with db.atomic():
+            MIGRATIONS[found](db)
+            found += 1
+            db.user_version = found
+    if found != SCHEMA_VERSION:
         db.close()
         raise SchemaMismatchError(
             f"{path} has schema version {found}, this server needs {SCHEMA_VERSION}: "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -9,8 +10,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from stratus_tui.api.models import PrivacyExport
 from stratus_tui.server.clock import Clock
 from stratus_tui.server.o365 import ProviderCache
+from stratus_tui.server.privacy_data import EXPORT_CHUNK
 from stratus_tui.server.sessions import (
     LoginThrottle,
     Principal,
@@ -30,6 +33,10 @@ class ServerContext:
     identity_ca: Path | None = None
     # O365 identity providers' configuration and signing keys, fetched once in a while.
     o365_providers: ProviderCache = field(default_factory=ProviderCache, compare=False)
+    # Conversations a privacy export reads per step (each step records its progress), and
+    # who to tell after each stored change of an export job (tests watch the lifecycle).
+    export_chunk: int = EXPORT_CHUNK
+    on_export_step: Callable[[PrivacyExport], None] | None = field(default=None, compare=False)
 
 
 async def get_context(request: Request) -> ServerContext:

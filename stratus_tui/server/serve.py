@@ -75,12 +75,14 @@ def serve(
     out: TextIO = sys.stdout,
     watch_stdin: bool = False,
     identity_provider: bool = False,
+    support_bot: bool = False,
 ) -> int:
     """Run until Ctrl+C or SIGTERM, or with ``watch_stdin`` until standard input closes.
 
     ``identity_provider``: also run the local O365 identity provider (HTTPS on loopback, its
     files in an ``idp`` folder next to the database) and point the demo O365 applications
-    at it, so O365 sign-in works without Microsoft.
+    at it, so O365 sign-in works without Microsoft. ``support_bot``: answer live chats
+    automatically as IT support (``support_bot.py``), so the demo's chat answers.
     """
     import uvicorn  # imported here: `stratus-tui` itself must start fast
 
@@ -120,6 +122,11 @@ def serve(
                 )
                 return 1
             stack.callback(running.stop)
+        if support_bot:
+            from stratus_tui.server.clock import SystemClock
+            from stratus_tui.server.support_bot import run_in_thread
+
+            stack.callback(run_in_thread(SystemClock().now).stop)
         bound_port = sock.getsockname()[1]
         shown_host = f"[{host}]" if ":" in host else host
         print(f"Stratus reference server listening on http://{shown_host}:{bound_port}", file=out)
@@ -128,6 +135,8 @@ def serve(
                 f"  Demo O365 sign-in: identity provider on {running.url} (CA {running.ca_path})",
                 file=out,
             )
+        if support_bot:
+            print("  Demo IT support answers live chats automatically", file=out)
         print(f"  API under /api/v1, contract at /openapi.json, data in {db_path}", file=out)
         if host not in LOOPBACK:
             print(

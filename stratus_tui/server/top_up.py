@@ -20,9 +20,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from peewee import fn
-
 from stratus_tui.server import db
+from stratus_tui.server.privacy_data import high_water
 from stratus_tui.server.seed_history import (
     HOUR,
     TeamHistory,
@@ -108,16 +107,14 @@ def top_up_history(now: int) -> int:
         rng = random.Random(f"{info['seed']}:{window.start}:{window.end}")  # noqa: S311
         expected = float(info["density"]) * shape_weight(teams, window)
         calls = int(expected + rng.random()) if teams else 0  # rounds to the expected value
-        conversation = db.Conversation
-        top_id, top_seq = db.tuples(
-            conversation.select(fn.MAX(conversation.id), fn.MAX(conversation.seq))
-        )[0]
+        # The highest ever issued, purged rows included: a cursor never sees a number twice.
+        top_id, top_seq = high_water()
         added = generate_conversations(
             rng,
             teams,
             window,
             calls,
-            first=((top_id or 0) + 1, (top_seq or 0) + 1),
+            first=(top_id + 1, top_seq + 1),
             rebuild_indexes=False,
         )
         info["end"] = window.end

@@ -49,13 +49,46 @@ keys jump straight to a page from anywhere. The last entries show who is signed 
         pass
 
     def __init__(self, pages: Sequence[PageSpec], keys: dict[str, str], user: UserCard) -> None:
-        options: list[Option | None] = [
-            Option(Content(f"{keys.get(page.key_id, ' ')} {page.title}"), id=page.id)
-            for page in pages
+        self.page_keys = keys
+        self.user_card = user
+        self.counts: dict[str, int] = {}  # page id -> count shown after its title
+        super().__init__(*self._entries(pages), id="sidebar")
+
+    def _entries(self, pages: Sequence[PageSpec]) -> list[Option | None]:
+        self.page_titles = {
+            page.id: f"{self.page_keys.get(page.key_id, ' ')} {page.title}" for page in pages
+        }
+        options: list[Option | None] = [Option(self._label(page.id), id=page.id) for page in pages]
+        card = safe(self.user_card.name, max_length=24) + Content("\n")
+        card += safe(self.user_card.address, max_length=24)
+        return [
+            *options,
+            None,
+            Option(card, id="user", disabled=True),
+            Option("  Log out", id=LOGOUT),
         ]
-        card = safe(user.name, max_length=24) + Content("\n") + safe(user.address, max_length=24)
-        options += [None, Option(card, id="user", disabled=True), Option("  Log out", id=LOGOUT)]
-        super().__init__(*options, id="sidebar")
+
+    def _label(self, page_id: str) -> Content:
+        count = self.counts.get(page_id, 0)
+        title = Content(self.page_titles[page_id])
+        return title + Content.styled(f" ({count})", "bold $text-warning") if count else title
+
+    def show_pages(self, pages: Sequence[PageSpec], keys: dict[str, str]) -> None:
+        """Another set of pages (the tenant switched live chat on or off)."""
+        self.page_keys = {**self.page_keys, **keys}
+        self.counts = {
+            key: count
+            for key, count in self.counts.items()
+            if any(page.id == key for page in pages)
+        }
+        self.set_options(self._entries(pages))
+
+    def show_count(self, page_id: str, count: int) -> None:
+        """A count after a page's title, e.g. unread messages: ``5 Live Chat (2)``."""
+        if page_id not in self.page_titles or self.counts.get(page_id, 0) == count:
+            return
+        self.counts[page_id] = count
+        self.replace_option_prompt(page_id, self._label(page_id))
 
     def select_page(self, page_id: str) -> None:
         """Highlight ``page_id`` without opening it again."""

@@ -27,6 +27,14 @@ def page_widget(spec: PageSpec, session: Session, refresh_seconds: int) -> Widge
         from stratus_tui.screens.pages.services import ServicesPage
 
         return ServicesPage(session, id=spec.id)
+    if spec.id == "privacy":
+        from stratus_tui.screens.pages.privacy import PrivacyPage
+
+        return PrivacyPage(session, id=spec.id)
+    if spec.id == "chat":
+        from stratus_tui.screens.pages.chat import ChatPage
+
+        return ChatPage(session, id=spec.id)
     if spec.id == "settings":
         from stratus_tui.screens.pages.settings import SettingsPage
 

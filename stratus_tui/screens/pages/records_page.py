@@ -220,11 +220,8 @@ class RecordsPage(Vertical, Generic[M]):
         status = self.query_one("#records-status", Static)
         count = self.table.visible_count
         total = len(self.rowset) if self.rowset is not None else 0
-        shown = (
-            f"{count:,} of {total:,} {self.PLURAL}"
-            if count != total
-            else f"{total:,} {self.PLURAL}"
-        )
+        noun = self.KIND.noun if total == 1 else self.PLURAL
+        shown = f"{count:,} of {total:,} {noun}" if count != total else f"{total:,} {noun}"
         parts = [shown]
         if self.as_of is not None:
             stamp = datetime.fromtimestamp(self.as_of).strftime("%H:%M")

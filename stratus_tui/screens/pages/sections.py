@@ -7,6 +7,7 @@ and whoever holds it decides: the Settings page stops it, the main screen focuse
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -32,3 +33,12 @@ def settings_read_only_reason(session: Session) -> str | None:
     if session.user.role == "team_admin":
         return TEAM_ADMIN_READ_ONLY
     return None
+
+
+@dataclass
+class LiveChatSwitched(Message):
+    """The tenant's live chat was switched (in Settings, or found off by the chat page): the
+    main screen shows or hides the Live Chat page."""
+
+    enabled: bool
+    reason: str = ""  # said to the user when the switch was not theirs

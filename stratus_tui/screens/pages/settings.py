@@ -50,6 +50,10 @@ def section_widget(section: str, session: Session) -> Widget:
         from stratus_tui.screens.pages.settings_workflows import WorkflowsSection
 
         return WorkflowsSection(session, id=section)
+    if section == "features":
+        from stratus_tui.screens.pages.settings_features import FeaturesSection
+
+        return FeaturesSection(session, id=section)
     from stratus_tui.screens.pages import settings_lists
     from stratus_tui.screens.pages.records_page import RecordsPage
 
@@ -76,7 +80,8 @@ class SettingsPage(Vertical):
 
 **Where to start** lists the set-up steps in the order the product recommends, which of
 them your tenant has done (✓) and which not yet (○). **Enter** opens a step; **escape** in a
-step comes back here. **r** counts again.
+step comes back here. **r** counts again. Tenant admins also find **Features** there: live
+chat with IT support, on or off for the whole tenant.
 """
     BINDINGS = [bind("refresh", "refresh")]
 
@@ -86,6 +91,9 @@ step comes back here. **r** counts again.
         self.editor = Editor(session.client, session.cache, read_only=session.read_only)
         self.found: list[Step] = []
         self.changes_settings = session.user.role != "team_admin"
+        # The tenant's own switches (live chat) are its tenant admins'; system admins set
+        # them per tenant elsewhere.
+        self.features = session.user.role == "tenant_admin" and session.user.tenant_id is not None
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(id="settings-sections", initial=START), Vertical(id=START):
@@ -121,13 +129,13 @@ step comes back here. **r** counts again.
             return
         except StratusError as error:
             # Uncounted, the sections still open on what the cache has.
-            self.found = steps(None, None)
+            self.found = steps(None, None, features=self.features)
             self._show_steps()
             self.query_one("#setup-note", Static).update(
                 Content(f"Could not count the set-up steps: {error}")
             )
             return
-        self.found = steps(reference, services.total)
+        self.found = steps(reference, services.total, features=self.features)
         self._show_steps()
 
     def _show_steps(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from stratus_tui.api import models as m
-from stratus_tui.server import convert, db
+from stratus_tui.server import convert, db, privacy_data
 from stratus_tui.server.crud import (
     Cursor,
     IfMatch,
@@ -20,7 +20,7 @@ from stratus_tui.server.crud import (
     save,
     versioned_delete,
 )
-from stratus_tui.server.deps import Caller
+from stratus_tui.server.deps import Caller, Context
 from stratus_tui.server.errors import conflict, forbidden, invalid
 from stratus_tui.server.scope import ADMINS, STAFF, ensure_tenant, require, tenant_condition, where
 
@@ -70,9 +70,12 @@ def update_tenant(
     tenant_id: int,
     body: m.TenantUpdate,
     principal: Caller,
+    context: Context,
     response: Response,
     if_match: IfMatch = None,
 ) -> m.Tenant:
+    """Change a tenant; a new ``retention_days`` deletes the history older than it at once
+    (irreversibly), recorded as a ``purge`` privacy event."""
     require(principal, ADMINS, "change tenants")
     row = _tenant(principal, tenant_id)
     changes = body.changes()
@@ -82,7 +85,12 @@ def update_tenant(
         db.Tenant.select().where(db.Tenant.name == changes["name"], db.Tenant.id != row.id).exists()
     ):
         raise conflict(f"A tenant named {changes['name']!r} exists already")
-    return save(response, row, if_match, changes, "tenant", convert.tenants)
+    with db.database.atomic():
+        answer = save(response, row, if_match, changes, "tenant", convert.tenants)
+        if "retention_days" in changes:
+            # The new retention applies at once, in the same transaction as the change.
+            privacy_data.purge_expired(row.id, context.clock.now())
+    return answer
 
 
 @router.delete("/tenants/{tenant_id}", status_code=204, summary="Delete a tenant and all it holds")
