@@ -15,6 +15,8 @@ from typing import TextIO
 from stratus_tui.text import clean
 
 INTERRUPTED = 130  # the shell's code for "stopped by Ctrl+C"
+FILE_PROBLEM = 1  # exports: the file could not be written
+NO_DATA = 3  # exports: nothing to write (sign-in, server, no such team or job...)
 
 
 class CommandError(Exception):
@@ -42,3 +44,26 @@ def emit(text: str, stream: TextIO | None = None) -> None:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, target.fileno())
             os.close(devnull)
+
+
+def export_failed(command: str, error: BaseException) -> int:
+    """An export's failure as one line on stderr, and its exit code (never a traceback).
+
+    ``CommandError``, the client's and the cache's errors mean there was nothing to write;
+    a file problem is its own code; anything else is said as unexpected.
+    """
+    from stratus_tui.api.errors import StratusError
+    from stratus_tui.cache.store import CacheError
+    from stratus_tui.export.atomic import ExportError
+
+    if isinstance(error, KeyboardInterrupt):
+        say_error(command, "interrupted")
+        return INTERRUPTED
+    if isinstance(error, ExportError):
+        say_error(command, str(error))
+        return FILE_PROBLEM
+    if isinstance(error, CommandError | StratusError | CacheError):
+        say_error(command, str(error))
+        return NO_DATA
+    say_error(command, f"unexpected error: {type(error).__name__}: {error}")
+    return NO_DATA

@@ -16,17 +16,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stratus_tui.api.errors import StratusError
-from stratus_tui.commands import INTERRUPTED, CommandError, emit, say_error
-from stratus_tui.export.csv import ExportError, default_export_dir, write_csv
+from stratus_tui.commands import CommandError, emit, export_failed, say_error
+from stratus_tui.export.csv import default_export_dir, write_csv
 
 if TYPE_CHECKING:
     from stratus_tui.api.client import StratusClient
     from stratus_tui.api.models import PrivacyExport, PrivacyExportResult
     from stratus_tui.commands.connect import Target
 
-FILE_PROBLEM = 1
-NO_DATA = 3
 
 LICENSE_USAGE_HEADER: tuple[str, ...] = (
     "date",
@@ -98,18 +95,8 @@ def run_license_usage(
         path = output if output is not None else default_license_usage_path()
         rows = asyncio.run(_fetch(target, date_from, date_to))
         count = write_csv(path, LICENSE_USAGE_HEADER, rows)
-    except KeyboardInterrupt:
-        say_error(name, "interrupted")
-        return INTERRUPTED
-    except ExportError as error:
-        say_error(name, str(error))
-        return FILE_PROBLEM
-    except (CommandError, StratusError) as error:
-        say_error(name, str(error))
-        return NO_DATA
-    except Exception as error:  # the last resort: one line, never a traceback
-        say_error(name, f"unexpected error: {type(error).__name__}: {error}")
-        return NO_DATA
+    except (KeyboardInterrupt, Exception) as error:  # one line, never a traceback
+        return export_failed(name, error)
     emit(f"Wrote {count} row{'' if count == 1 else 's'} of license usage to {path}\n")
     return 0
 
@@ -157,18 +144,8 @@ def run_privacy(
         path = output or default_export_dir() / default_privacy_file_name(job)
         result = asyncio.run(_fetch_privacy(target, job))
         count = write_privacy_csv(result, path)
-    except KeyboardInterrupt:
-        say_error(name, "interrupted")
-        return INTERRUPTED
-    except ExportError as error:
-        say_error(name, str(error))
-        return FILE_PROBLEM
-    except (CommandError, StratusError) as error:
-        say_error(name, str(error))
-        return NO_DATA
-    except Exception as error:  # the last resort: one line, never a traceback
-        say_error(name, f"unexpected error: {type(error).__name__}: {error}")
-        return NO_DATA
+    except (KeyboardInterrupt, Exception) as error:  # one line, never a traceback
+        return export_failed(name, error)
     # The subject (a UPN, a customer's phone number) is left out: scripts keep their output.
     emit(f"Wrote {count} row{'' if count == 1 else 's'} of privacy export job {job} to {path}\n")
     return 0

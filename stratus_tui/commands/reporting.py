@@ -25,8 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from stratus_tui.api.errors import StratusError
-from stratus_tui.commands import INTERRUPTED, CommandError, emit, say_error
+from stratus_tui.commands import CommandError, emit, export_failed, say_error
 from stratus_tui.text import clean
 
 if TYPE_CHECKING:
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
     from stratus_tui.commands.connect import Target
     from stratus_tui.export.report_csv import ReportTeam
 
-FILE_PROBLEM = 1
-NO_DATA = 3
 LOST_CALLS_DAYS = 7  # --since defaults to this many days before today
 LISTED = 8  # team names at most in a "not found" message
 
@@ -159,9 +156,7 @@ def _run(
     err: TextIO | None,
 ) -> int:
     """Sign in, sync, find the team, then ``write``: one convention for both commands."""
-    from stratus_tui.cache.store import CacheError
     from stratus_tui.commands.sync import ProgressLine
-    from stratus_tui.export.atomic import ExportError
 
     progress = ProgressLine(err or sys.stderr)
     ready: _Ready | None = None
@@ -176,18 +171,8 @@ def _run(
         finally:
             progress.finish()
         summary = write(ready)
-    except KeyboardInterrupt:
-        say_error(name, "interrupted")
-        return INTERRUPTED
-    except ExportError as error:
-        say_error(name, str(error))
-        return FILE_PROBLEM
-    except (CommandError, StratusError, CacheError) as error:
-        say_error(name, str(error))
-        return NO_DATA
-    except Exception as error:  # the last resort: one line, never a traceback
-        say_error(name, f"unexpected error: {type(error).__name__}: {error}")
-        return NO_DATA
+    except (KeyboardInterrupt, Exception) as error:  # one line, never a traceback
+        return export_failed(name, error)
     finally:
         if ready is not None:
             ready.cache.close()
