@@ -153,7 +153,7 @@ async def test_cursor_keys_messages_and_keeping_the_row() -> None:
 
 
 async def test_marks_show_without_colour_and_follow_the_set() -> None:
-    app = TableApp(agents(10))
+    app = TableApp(agents(10), markable=True)
     async with app.run_test(size=(80, 12)) as pilot:
         table = app.query_one(RecordTable)
         await pilot.press("down", "space")
@@ -168,6 +168,17 @@ async def test_marks_show_without_colour_and_follow_the_set() -> None:
         table.marked.update({3, 4})
         await pilot.pause()
         assert lines(table)[3].startswith("● ") and lines(table)[4].startswith("● ")
+
+
+async def test_space_marks_nothing_where_the_page_does_not_use_marks() -> None:
+    app = TableApp(agents(10))
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(RecordTable)
+        await pilot.press("down", "space")
+        await pilot.pause()
+        assert table.marked == set()
+        shown = [active.binding.action for active in app.active_bindings.values()]
+        assert "toggle_mark" not in shown
         table.marked.clear()
         await pilot.pause()
         assert not any(line.startswith("●") for line in lines(table))

@@ -181,6 +181,7 @@ class RecordTable(ScrollView, can_focus=True):
         *,
         empty_text: str = "Nothing to show",
         no_match_text: str = "Nothing matches “{query}”",
+        markable: bool = False,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -188,6 +189,7 @@ class RecordTable(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.empty_text = empty_text  # no rows at all
         self.no_match_text = no_match_text  # rows, but none matches the filter
+        self.markable = markable  # space marks rows: only where a page acts on marks
         self.rowset: RowSet | None = None
         self.marked: set[int] = Marks(self._marks_changed)
         self._order: list[int] = []  # the ids shown, in order
@@ -365,6 +367,10 @@ class RecordTable(ScrollView, can_focus=True):
         row_id = self.cursor_id
         if row_id is not None:
             self.post_message(self.Chosen(self, row_id))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Unmarkable: space is neither shown in the footer nor run.
+        return action != "toggle_mark" or self.markable
 
     def action_toggle_mark(self) -> None:
         self.toggle_mark()

@@ -128,8 +128,8 @@ Both are for tenant admins.
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Exports are kept as a record of who exported what: no delete, no bulk marks.
-        if action in ("delete", "mark", "bulk_edit"):
+        # Exports are kept as a record of who exported what: nothing to delete.
+        if action == "delete":
             return False
         return super().check_action(action, parameters)
 

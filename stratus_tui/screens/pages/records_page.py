@@ -82,6 +82,7 @@ class RecordsPage(Vertical, Generic[M]):
     RENAME: ClassVar[Mapping[str, str]] = {}  # the server's field locations -> form fields
     TITLE: ClassVar[str]
     PLURAL: ClassVar[str]
+    MARKABLE: ClassVar[bool] = False  # space marks rows (for a page's bulk action)
 
     def __init__(self, session: Session, *, id: str) -> None:
         super().__init__(id=id)
@@ -132,7 +133,8 @@ class RecordsPage(Vertical, Generic[M]):
         yield Input(placeholder=f"filter {self.PLURAL} (enter: done, escape: clear)",
                     id="records-filter")  # fmt: skip
         with Horizontal(id="records-body"):
-            yield RecordTable(empty_text=f"No {self.PLURAL} to show", id="records-table")
+            yield RecordTable(empty_text=f"No {self.PLURAL} to show", markable=self.MARKABLE,
+                              id="records-table")  # fmt: skip
             with VerticalScroll(id="records-detail"):
                 yield Static("", id="records-detail-text")
         yield Static("Loading…", id="records-status")

@@ -38,6 +38,7 @@ class ServicesPage(RecordsPage[models.Service]):
     RENAME = RENAME
     TITLE = "Configuring Services"
     PLURAL = "services"
+    MARKABLE = True  # space marks, b edits the marked ones together
     BINDINGS = [bind("bulk_edit", "bulk_edit")]
     HELP = """
 ## Configuring Services
