@@ -44,6 +44,15 @@ async def sign_in(pilot: Pilot[Any], username: str, password: str = "demo") -> N
     screen.query_one("#username", Input).value = username
     screen.query_one("#password", Input).value = password
     await screen.sign_in().wait()
+    # A successful sign-in starts the session in a worker (the cache opens in a thread) and
+    # then pushes the main screen: wait for both, or a loaded machine sees the login screen.
+    for worker in [w for w in app.workers if w.group == "sign-in"]:
+        with contextlib.suppress(WorkerCancelled):
+            await worker.wait()
+    for _ in range(200):
+        if app.session is None or not isinstance(app.screen, LoginScreen):
+            break
+        await pilot.pause(0.01)
     await pilot.pause()
 
 
