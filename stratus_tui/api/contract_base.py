@@ -79,7 +79,9 @@ MailAddress = Annotated[
 ]
 TimeZoneName = Annotated[str, _rule(validation.time_zone_error)]
 ClockTime = Annotated[str, _rule(validation.clock_time_error)]
-Id = Annotated[int, Field(ge=1)]
+# Numbers the server stores are SQLite integers (64-bit): a larger one is refused as input.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
 
 
 class Resource(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, ClassVar
 
@@ -12,6 +13,7 @@ from pydantic import (
     SecretStr,
     StringConstraints,
     field_serializer,
+    field_validator,
     model_validator,
 )
 
@@ -61,6 +63,10 @@ class CurrentUser(Resource):
     live_chat_enabled: bool
 
 
+# RFC 6750's b64token, bounded: what may follow "Bearer " in an Authorization header.
+BEARER_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]{1,4096}=*")
+
+
 class SessionInfo(Resource):
     token: SecretStr
     expires_at: datetime
@@ -72,6 +78,16 @@ class SessionInfo(Resource):
     def _reveal_token(self, token: SecretStr) -> str:
         # Masked in repr and logs; sent in clear only in the login answer itself.
         return token.get_secret_value()
+
+    @field_validator("token")
+    @classmethod
+    def _fits_a_header(cls, token: SecretStr) -> SecretStr:
+        # The client sends it back in every Authorization header: a token that cannot go
+        # there (a newline, a space, a control character) is refused here, as the server's
+        # error, instead of failing each later request as a network error quoting it.
+        if not BEARER_TOKEN.fullmatch(token.get_secret_value()):
+            raise ValueError("is not a bearer token (RFC 6750: 1 to 4096 of A-Z a-z 0-9 -._~+/ =)")
+        return token
 
 
 class SessionTimes(Resource):

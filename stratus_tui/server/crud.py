@@ -8,7 +8,9 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Header, Query, Response
 from peewee import Expression, ModelSelect, fn
+from pydantic import Field
 
+from stratus_tui.api.contract_base import INT64_MAX, INT64_MIN
 from stratus_tui.api.models import Page
 from stratus_tui.server import db
 from stratus_tui.server.errors import ProblemError, invalid, not_found
@@ -20,6 +22,9 @@ V = TypeVar("V", bound=db.Versioned)
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
+# An id or other number in a path or query: SQLite's range, so that a larger one is a 422
+# before any query runs (peewee would raise OverflowError binding it).
+DbInt = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 Cursor = Annotated[
     str | None, Query(max_length=40, description="`next_cursor` of the previous page")
@@ -39,6 +44,9 @@ def contains(field: Any, text: str | None) -> Expression | None:
     return fn.instr(fn.casefold(field), text.casefold()) > 0
 
 
+_CURSOR = re.compile(r"[0-9]{1,19}")
+
+
 def paginate(
     query: ModelSelect[Any],
     model: type[db.BaseModel],
@@ -49,7 +57,8 @@ def paginate(
     """One page by keyset on ``id``: stable while rows are added or removed meanwhile."""
     after = 0
     if cursor:
-        if not cursor.isdigit():
+        # ASCII digits only (str.isdigit() accepts "²", which int() refuses), within SQLite's range.
+        if not _CURSOR.fullmatch(cursor) or int(cursor) > INT64_MAX:
             raise ProblemError(400, "cursor is not one this server issued", kind="bad-cursor")
         after = int(cursor)
     total = query.count()

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Query
 from peewee import fn
 
 from stratus_tui.api import models as m
+from stratus_tui.api.contract_base import INT64_MAX
 from stratus_tui.server import convert, db
 from stratus_tui.server.convert import utc
-from stratus_tui.server.crud import get_or_404
+from stratus_tui.server.crud import DbInt, get_or_404
 from stratus_tui.server.deps import Caller, Context
 from stratus_tui.server.errors import ProblemError, not_found
 from stratus_tui.server.scope import SYSTEM, require
@@ -21,7 +22,7 @@ from stratus_tui.server.sessions import Principal
 
 router = APIRouter(tags=["chat"])
 SUPPORT = SYSTEM  # IT support answers chats; here, the system admins
-After = Annotated[int, Query(ge=0, description="Only messages with a greater id")]
+After = Annotated[int, Query(ge=0, le=INT64_MAX, description="Only messages with a greater id")]
 ChatLimit = Annotated[int, Query(ge=1, le=500)]
 
 
@@ -114,14 +115,14 @@ def _chat_owner(principal: Principal, user_id: int) -> db.User:
 
 @router.get("/support/chats/{user_id}/messages")
 def list_support_messages(
-    user_id: int, principal: Caller, after: After = 0, limit: ChatLimit = 100
+    user_id: DbInt, principal: Caller, after: After = 0, limit: ChatLimit = 100
 ) -> list[m.ChatMessage]:
     return _messages(_chat_owner(principal, user_id).id, after, limit)
 
 
 @router.post("/support/chats/{user_id}/messages", status_code=201)
 def answer_chat(
-    user_id: int, body: m.ChatMessageCreate, principal: Caller, context: Context
+    user_id: DbInt, body: m.ChatMessageCreate, principal: Caller, context: Context
 ) -> m.ChatMessage:
     user = _chat_owner(principal, user_id)
     assert user.tenant_id is not None  # _chat_owner refuses system admins' "chats"

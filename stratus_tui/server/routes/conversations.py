@@ -12,8 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from stratus_tui.api import models as m
+from stratus_tui.api.contract_base import INT64_MAX
 from stratus_tui.server import convert, db
-from stratus_tui.server.crud import get_or_404
+from stratus_tui.server.crud import DbInt, get_or_404
 from stratus_tui.server.deps import Caller
 from stratus_tui.server.errors import not_found
 from stratus_tui.server.scope import STAFF, ensure_team, ensure_tenant, require
@@ -62,9 +63,11 @@ def scope_sql(principal: Principal, team_id: int | None) -> tuple[str, list[Any]
 )
 def conversation_feed(
     principal: Caller,
-    after: Annotated[int, Query(ge=0, description="`next_cursor` of the previous page")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=INT64_MAX, description="`next_cursor` of the previous page")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
-    team_id: int | None = None,
+    team_id: DbInt | None = None,
 ) -> Response:
     require(principal, STAFF, "read conversation history")
     scope, params = scope_sql(principal, team_id)
@@ -97,7 +100,7 @@ def conversation_feed(
 
 
 @router.get("/conversations/{conversation_id}")
-def get_conversation(conversation_id: int, principal: Caller) -> m.Conversation:
+def get_conversation(conversation_id: DbInt, principal: Caller) -> m.Conversation:
     require(principal, STAFF, "read conversation history")
     row = get_or_404(db.Conversation, conversation_id, "conversation")
     ensure_tenant(principal, row.tenant_id, "conversation")

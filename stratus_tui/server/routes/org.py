@@ -8,6 +8,7 @@ from stratus_tui.api import models as m
 from stratus_tui.server import convert, db
 from stratus_tui.server.crud import (
     Cursor,
+    DbInt,
     IfMatch,
     Limit,
     Search,
@@ -73,7 +74,7 @@ def org_unit_uses(ou_id: int) -> dict[str, int]:
 def list_org_units(
     principal: Caller,
     q: Search = None,
-    parent_id: int | None = None,
+    parent_id: DbInt | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> m.Page[m.OrgUnit]:
@@ -89,7 +90,7 @@ def list_org_units(
 
 
 @router.get("/org-units/{ou_id}", tags=["org-units"])
-def get_org_unit(ou_id: int, principal: Caller, response: Response) -> m.OrgUnit:
+def get_org_unit(ou_id: DbInt, principal: Caller, response: Response) -> m.OrgUnit:
     row = _org_unit(principal, ou_id)
     return respond(response, row, convert.org_units)
 
@@ -107,7 +108,7 @@ def create_org_unit(body: m.OrgUnitCreate, principal: Caller, response: Response
 
 @router.patch("/org-units/{ou_id}", tags=["org-units"], summary="Rename or move an org unit")
 def update_org_unit(
-    ou_id: int,
+    ou_id: DbInt,
     body: m.OrgUnitUpdate,
     principal: Caller,
     response: Response,
@@ -129,7 +130,7 @@ def update_org_unit(
 
 
 @router.delete("/org-units/{ou_id}", status_code=204, tags=["org-units"])
-def delete_org_unit(ou_id: int, principal: Caller, if_match: IfMatch = None) -> Response:
+def delete_org_unit(ou_id: DbInt, principal: Caller, if_match: IfMatch = None) -> Response:
     require(principal, ADMINS, "change organization units")
     row = _org_unit(principal, ou_id)
     if row.is_system:
@@ -157,7 +158,7 @@ def _team(principal: Caller, team_id: int) -> db.Team:
 def list_teams(
     principal: Caller,
     q: Search = None,
-    ou_id: int | None = None,
+    ou_id: DbInt | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> m.Page[m.Team]:
@@ -174,7 +175,7 @@ def list_teams(
 
 
 @router.get("/teams/{team_id}", tags=["teams"])
-def get_team(team_id: int, principal: Caller, response: Response) -> m.Team:
+def get_team(team_id: DbInt, principal: Caller, response: Response) -> m.Team:
     row = _team(principal, team_id)
     return respond(response, row, convert.teams)
 
@@ -195,7 +196,7 @@ def create_team(body: m.TeamCreate, principal: Caller, response: Response) -> m.
 
 @router.patch("/teams/{team_id}", tags=["teams"])
 def update_team(
-    team_id: int,
+    team_id: DbInt,
     body: m.TeamUpdate,
     principal: Caller,
     response: Response,
@@ -212,7 +213,7 @@ def update_team(
 
 
 @router.delete("/teams/{team_id}", status_code=204, tags=["teams"])
-def delete_team(team_id: int, principal: Caller, if_match: IfMatch = None) -> Response:
+def delete_team(team_id: DbInt, principal: Caller, if_match: IfMatch = None) -> Response:
     require(principal, ADMINS, "delete teams")
     row = _team(principal, team_id)
     with db.database.atomic():

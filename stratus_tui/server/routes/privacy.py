@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, BackgroundTasks, Query, Response
 
 from stratus_tui.api import models as m
+from stratus_tui.api.contract_base import INT64_MAX
 from stratus_tui.server import convert, db, privacy_data
 from stratus_tui.server.clock import Clock
-from stratus_tui.server.crud import Cursor, Limit, get_or_404, paginate
+from stratus_tui.server.crud import Cursor, DbInt, Limit, get_or_404, paginate
 from stratus_tui.server.deps import Caller, Context
 from stratus_tui.server.errors import ProblemError, forbidden, invalid, not_found
 from stratus_tui.server.scope import STAFF, ensure_tenant, require, tenant_condition, where
@@ -58,7 +59,7 @@ def list_privacy_exports(
 
 
 @router.get("/privacy-exports/{job_id}")
-def get_privacy_export(job_id: int, principal: Caller) -> m.PrivacyExport:
+def get_privacy_export(job_id: DbInt, principal: Caller) -> m.PrivacyExport:
     return convert.privacy_exports([_job(principal, job_id)])[0]
 
 
@@ -262,7 +263,7 @@ def _row(values: tuple[object, ...]) -> list[object]:
 
 
 @router.get("/privacy-exports/{job_id}/result", summary="The rows of a finished export")
-def get_privacy_export_result(job_id: int, principal: Caller) -> m.PrivacyExportResult:
+def get_privacy_export_result(job_id: DbInt, principal: Caller) -> m.PrivacyExportResult:
     row = _job(principal, job_id)
     if row.state != "done":
         raise ProblemError(
@@ -313,7 +314,9 @@ def create_erasure(body: m.ErasureCreate, principal: Caller, context: Context) -
 )
 def list_privacy_events(
     principal: Caller,
-    after: Annotated[int, Query(ge=0, description="`last_id` of the previous page")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=INT64_MAX, description="`last_id` of the previous page")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=m.PRIVACY_EVENT_PAGE)] = m.PRIVACY_EVENT_PAGE,
 ) -> m.PrivacyEventPage:
     require(principal, STAFF, "read the history's privacy events")

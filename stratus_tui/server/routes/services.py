@@ -12,6 +12,7 @@ from stratus_tui.api import models as m
 from stratus_tui.server import convert, db
 from stratus_tui.server.crud import (
     Cursor,
+    DbInt,
     IfMatch,
     Limit,
     Search,
@@ -94,8 +95,8 @@ def list_services(
     principal: Caller,
     q: Search = None,
     kind: m.ServiceKind | None = None,
-    team_id: int | None = None,
-    workflow_id: int | None = None,
+    team_id: DbInt | None = None,
+    workflow_id: DbInt | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> m.Page[m.Service]:
@@ -114,7 +115,7 @@ def list_services(
 
 
 @router.get("/services/{service_id}")
-def get_service(service_id: int, principal: Caller, response: Response) -> m.Service:
+def get_service(service_id: DbInt, principal: Caller, response: Response) -> m.Service:
     return respond(response, _service(principal, service_id), convert.services)
 
 
@@ -140,7 +141,7 @@ def create_service(body: m.ServiceCreate, principal: Caller, response: Response)
     summary="Change a service (switching its workflow applies to new calls at once)",
 )
 def update_service(
-    service_id: int,
+    service_id: DbInt,
     body: m.ServiceUpdate,
     principal: Caller,
     response: Response,
@@ -164,7 +165,7 @@ def update_service(
 
 
 @router.delete("/services/{service_id}", status_code=204)
-def delete_service(service_id: int, principal: Caller, if_match: IfMatch = None) -> Response:
+def delete_service(service_id: DbInt, principal: Caller, if_match: IfMatch = None) -> Response:
     row = _service(principal, service_id)
     with db.database.atomic():
         versioned_delete(row, if_match, "service")

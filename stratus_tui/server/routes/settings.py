@@ -14,6 +14,7 @@ from stratus_tui.api import models as m
 from stratus_tui.server import convert, db
 from stratus_tui.server.crud import (
     Cursor,
+    DbInt,
     IfMatch,
     Limit,
     Search,
@@ -63,7 +64,7 @@ def _tenant_query(principal: Principal, model: type[Row], q: str | None, ou_id: 
 def list_duty_profiles(
     principal: Caller,
     q: Search = None,
-    ou_id: int | None = None,
+    ou_id: DbInt | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> m.Page[m.DutyProfile]:
@@ -72,7 +73,7 @@ def list_duty_profiles(
 
 
 @router.get("/duty-profiles/{profile_id}", tags=["duty-profiles"])
-def get_duty_profile(profile_id: int, principal: Caller, response: Response) -> m.DutyProfile:
+def get_duty_profile(profile_id: DbInt, principal: Caller, response: Response) -> m.DutyProfile:
     row = in_tenant(principal, db.DutyProfile, profile_id, "duty profile")
     return respond(response, row, convert.duty_profiles)
 
@@ -122,7 +123,7 @@ def create_duty_profile(
 
 @router.patch("/duty-profiles/{profile_id}", tags=["duty-profiles"])
 def update_duty_profile(
-    profile_id: int,
+    profile_id: DbInt,
     body: m.DutyProfileUpdate,
     principal: Caller,
     response: Response,
@@ -154,7 +155,7 @@ def update_duty_profile(
 
 
 @router.delete("/duty-profiles/{profile_id}", status_code=204, tags=["duty-profiles"])
-def delete_duty_profile(profile_id: int, principal: Caller, if_match: IfMatch = None) -> Response:
+def delete_duty_profile(profile_id: DbInt, principal: Caller, if_match: IfMatch = None) -> Response:
     require(principal, ADMINS, "change duty profiles")
     row = in_tenant(principal, db.DutyProfile, profile_id, "duty profile")
     with db.database.atomic():
@@ -172,7 +173,7 @@ def delete_duty_profile(profile_id: int, principal: Caller, if_match: IfMatch = 
 def list_traits(
     principal: Caller,
     q: Search = None,
-    ou_id: int | None = None,
+    ou_id: DbInt | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> m.Page[m.Trait]:
@@ -181,7 +182,7 @@ def list_traits(
 
 
 @router.get("/traits/{trait_id}", tags=["traits"])
-def get_trait(trait_id: int, principal: Caller, response: Response) -> m.Trait:
+def get_trait(trait_id: DbInt, principal: Caller, response: Response) -> m.Trait:
     return respond(response, in_tenant(principal, db.Trait, trait_id, "trait"), convert.traits)
 
 
@@ -209,7 +210,7 @@ def create_trait(body: m.TraitCreate, principal: Caller, response: Response) -> 
 
 @router.patch("/traits/{trait_id}", tags=["traits"])
 def update_trait(
-    trait_id: int,
+    trait_id: DbInt,
     body: m.TraitUpdate,
     principal: Caller,
     response: Response,
@@ -238,7 +239,7 @@ def trait_users(trait_id: int) -> list[str]:
 
 
 @router.delete("/traits/{trait_id}", status_code=204, tags=["traits"])
-def delete_trait(trait_id: int, principal: Caller, if_match: IfMatch = None) -> Response:
+def delete_trait(trait_id: DbInt, principal: Caller, if_match: IfMatch = None) -> Response:
     require(principal, ADMINS, "change traits")
     row = in_tenant(principal, db.Trait, trait_id, "trait")
     with db.database.atomic():
@@ -262,7 +263,7 @@ def delete_trait(trait_id: int, principal: Caller, if_match: IfMatch = None) -> 
 def list_responsibilities(
     principal: Caller,
     q: Search = None,
-    ou_id: int | None = None,
+    ou_id: DbInt | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> m.Page[m.Responsibility]:
@@ -272,7 +273,7 @@ def list_responsibilities(
 
 @router.get("/responsibilities/{responsibility_id}", tags=["responsibilities"])
 def get_responsibility(
-    responsibility_id: int, principal: Caller, response: Response
+    responsibility_id: DbInt, principal: Caller, response: Response
 ) -> m.Responsibility:
     row = in_tenant(principal, db.Responsibility, responsibility_id, "responsibility")
     return respond(response, row, convert.responsibilities)
@@ -291,7 +292,7 @@ def create_responsibility(
 
 @router.patch("/responsibilities/{responsibility_id}", tags=["responsibilities"])
 def update_responsibility(
-    responsibility_id: int,
+    responsibility_id: DbInt,
     body: m.ResponsibilityUpdate,
     principal: Caller,
     response: Response,
@@ -308,7 +309,7 @@ def update_responsibility(
 
 @router.delete("/responsibilities/{responsibility_id}", status_code=204, tags=["responsibilities"])
 def delete_responsibility(
-    responsibility_id: int, principal: Caller, if_match: IfMatch = None
+    responsibility_id: DbInt, principal: Caller, if_match: IfMatch = None
 ) -> Response:
     require(principal, ADMINS, "change responsibilities")
     row = in_tenant(principal, db.Responsibility, responsibility_id, "responsibility")

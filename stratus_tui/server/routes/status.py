@@ -10,7 +10,7 @@ from peewee import fn
 
 from stratus_tui.api import models as m
 from stratus_tui.server import convert, db
-from stratus_tui.server.crud import Cursor, Limit, get_or_404, paginate
+from stratus_tui.server.crud import Cursor, DbInt, Limit, get_or_404, paginate
 from stratus_tui.server.deps import Caller, Context
 from stratus_tui.server.errors import not_found
 from stratus_tui.server.scope import EVERYONE, STAFF, SYSTEM, require, tenant_condition, where
@@ -27,7 +27,7 @@ def list_instances(principal: Caller) -> list[m.ServerInstance]:
 
 
 @router.get("/instances/{instance_id}", tags=["status"])
-def get_instance(instance_id: int, principal: Caller) -> m.ServerInstance:
+def get_instance(instance_id: DbInt, principal: Caller) -> m.ServerInstance:
     require(principal, EVERYONE, "see instance status")
     return convert.instances([get_or_404(db.Instance, instance_id, "instance")])[0]
 
@@ -38,7 +38,7 @@ def get_instance(instance_id: int, principal: Caller) -> m.ServerInstance:
     summary="Set a component's state (system admins; to show and test status changes)",
 )
 def set_component_state(
-    instance_id: int,
+    instance_id: DbInt,
     abbreviation: Annotated[m.ComponentAbbreviation, Path()],
     body: m.ComponentStateUpdate,
     principal: Caller,
@@ -102,7 +102,7 @@ def list_license_usage(
     principal: Caller,
     date_from: Annotated[date | None, Query()] = None,
     date_to: Annotated[date | None, Query()] = None,
-    ou_id: int | None = None,
+    ou_id: DbInt | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> m.Page[m.LicenseUsage]:

@@ -8,6 +8,7 @@ from stratus_tui.api import models as m
 from stratus_tui.server import convert, db, privacy_data
 from stratus_tui.server.crud import (
     Cursor,
+    DbInt,
     IfMatch,
     Limit,
     Search,
@@ -49,7 +50,7 @@ def list_tenants(
 
 
 @router.get("/tenants/{tenant_id}")
-def get_tenant(tenant_id: int, principal: Caller, response: Response) -> m.Tenant:
+def get_tenant(tenant_id: DbInt, principal: Caller, response: Response) -> m.Tenant:
     row = _tenant(principal, tenant_id)
     return respond(response, row, convert.tenants)
 
@@ -67,7 +68,7 @@ def create_tenant(body: m.TenantCreate, principal: Caller, response: Response) -
 
 @router.patch("/tenants/{tenant_id}")
 def update_tenant(
-    tenant_id: int,
+    tenant_id: DbInt,
     body: m.TenantUpdate,
     principal: Caller,
     context: Context,
@@ -94,7 +95,7 @@ def update_tenant(
 
 
 @router.delete("/tenants/{tenant_id}", status_code=204, summary="Delete a tenant and all it holds")
-def delete_tenant(tenant_id: int, principal: Caller, if_match: IfMatch = None) -> Response:
+def delete_tenant(tenant_id: DbInt, principal: Caller, if_match: IfMatch = None) -> Response:
     require(principal, frozenset({"system_admin"}), "delete tenants")
     row = get_or_404(db.Tenant, tenant_id, "tenant")
     expected_version(if_match, row.version, "tenant", required=True)
@@ -143,7 +144,7 @@ def list_o365_apps(
 
 
 @router.get("/o365-apps/{app_id}", tags=["o365"])
-def get_o365_app(app_id: int, principal: Caller, response: Response) -> m.O365App:
+def get_o365_app(app_id: DbInt, principal: Caller, response: Response) -> m.O365App:
     row = _o365(principal, app_id)
     return respond(response, row, convert.o365_apps)
 
@@ -172,7 +173,7 @@ def create_o365_app(body: m.O365AppCreate, principal: Caller, response: Response
 
 @router.patch("/o365-apps/{app_id}", tags=["o365"])
 def update_o365_app(
-    app_id: int,
+    app_id: DbInt,
     body: m.O365AppUpdate,
     principal: Caller,
     response: Response,
@@ -190,7 +191,7 @@ def update_o365_app(
 
 
 @router.delete("/o365-apps/{app_id}", status_code=204, tags=["o365"])
-def delete_o365_app(app_id: int, principal: Caller, if_match: IfMatch = None) -> Response:
+def delete_o365_app(app_id: DbInt, principal: Caller, if_match: IfMatch = None) -> Response:
     require(principal, ADMINS, "configure O365 applications")
     row = _o365(principal, app_id)
     with db.database.atomic():

@@ -10,6 +10,7 @@ from stratus_tui.api import models as m
 from stratus_tui.server import convert, db
 from stratus_tui.server.crud import (
     Cursor,
+    DbInt,
     IfMatch,
     Limit,
     Search,
@@ -67,8 +68,8 @@ def _user(principal: Principal, user_id: int) -> db.User:
 def list_users(
     principal: Caller,
     q: Search = None,
-    team_id: int | None = None,
-    ou_id: int | None = None,
+    team_id: DbInt | None = None,
+    ou_id: DbInt | None = None,
     role: m.Role | None = None,
     active: bool | None = None,
     cursor: Cursor = None,
@@ -99,7 +100,7 @@ def list_users(
 
 
 @router.get("/users/{user_id}")
-def get_user(user_id: int, principal: Caller, response: Response) -> m.User:
+def get_user(user_id: DbInt, principal: Caller, response: Response) -> m.User:
     row = _user(principal, user_id)
     return respond(response, row, convert.users)
 
@@ -205,7 +206,7 @@ def _team_admin_limits(principal: Principal, row: db.User, changes: dict[str, An
 
 @router.patch("/users/{user_id}")
 def update_user(
-    user_id: int,
+    user_id: DbInt,
     body: m.UserUpdate,
     principal: Caller,
     response: Response,
@@ -251,7 +252,7 @@ def update_user(
 @router.delete(
     "/users/{user_id}", status_code=204, summary="Delete a user (tenant and system admins)"
 )
-def delete_user(user_id: int, principal: Caller, if_match: IfMatch = None) -> Response:
+def delete_user(user_id: DbInt, principal: Caller, if_match: IfMatch = None) -> Response:
     require(principal, ADMINS, "delete users")
     row = _user(principal, user_id)
     if row.id == principal.user_id:
