@@ -14,14 +14,15 @@ test throws a switch::
         broken.heal()
 
 ``hits`` counts the requests that arrived, per ``"METHOD /path"`` (no query), broken or
-not: what proves that a POST was sent once and never replayed.
+not: what proves that a POST was sent once and never replayed. ``accept-close`` reads
+nothing, so it counts ``connections`` instead; ``log`` lists what came and what each got.
 
 The modes (``MODES``):
 
 - ``slow``: answers only after ``delay`` seconds (beyond the client's read timeout); if
   the client gave up meanwhile, the request is dropped, never forwarded;
-- ``trickle``: the real answer, its headers at once and then its body a few bytes at a
-  time, each within the read timeout, the whole far beyond it;
+- ``trickle``: the real answer, its headers at once and then its body ``piece`` bytes
+  every ``interval`` seconds, each within the read timeout, the whole far beyond it;
 - ``hang``: reads the request and never answers;
 - ``close``: reads the request and closes the connection without a word;
 - ``accept-close``: closes every new connection as soon as it is accepted (and the idle
@@ -55,7 +56,7 @@ import json
 import ssl
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -145,9 +146,6 @@ class Request:
     def path(self) -> str:
         return urlsplit(self.target).path
 
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k.lower() == name), None)
-
 
 class BrokenServer:
     """See the module docstring. Use it as a context manager (or ``start``/``stop``)."""
@@ -167,6 +165,7 @@ class BrokenServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle: set[asyncio.StreamWriter] = set()
         self._failure: BaseException | None = None
+        self._upstream: httpx.AsyncClient | None = None
         self.port = 0
 
     # --- the switches --------------------------------------------------------------------
@@ -184,13 +183,6 @@ class BrokenServer:
             self._faults = [fault]
         if mode == "accept-close":
             self._call(self._close_idle)
-        return fault
-
-    def also(self, mode: str, **options: Any) -> Fault:
-        """Break these requests too, keeping the earlier switches (the first match wins)."""
-        fault = Fault(mode, **options)
-        with self._lock:
-            self._faults.append(fault)
         return fault
 
     def heal(self) -> None:
@@ -288,7 +280,6 @@ class BrokenServer:
 
     def _upstream_client(self) -> httpx.AsyncClient | None:
         if self.upstream is None:
-            self._upstream = None
             return None
         if isinstance(self.upstream, str):
             client = httpx.AsyncClient(base_url=self.upstream, timeout=30)
@@ -551,9 +542,3 @@ def _duplicate_key(value: Any) -> str:
 
     text = dump(value)
     return text if done else '{"items": 1, "items": 2}'
-
-
-@contextlib.contextmanager
-def broken_server(upstream: Any = None, **options: Any) -> Iterator[BrokenServer]:
-    with BrokenServer(upstream, **options) as server:
-        yield server

@@ -53,7 +53,12 @@ CAP = 256 * 1024  # the client's size cap in the client tests
 TUI_CAP = 2 * 1024 * 1024  # the TUI's: above a feed page of the test history
 PATIENT = Timeouts(connect=10, read=20, write=10, pool=10)
 # For the modes that answer late or never: short, so that no test waits long.
-IMPATIENT = Timeouts(connect=10, read=0.25, write=10, pool=10, total=0.5)
+# For the modes that answer late or never: a short read timeout (it starts once the
+# request is sent), and for ``trickle`` a short deadline on the whole exchange. Not for the
+# others: a loaded machine may hold the client's event loop longer than that before it
+# has even sent the request.
+IMPATIENT = Timeouts(connect=10, read=0.25, write=10, pool=10)
+DRIBBLED = Timeouts(connect=10, read=0.25, write=10, pool=10, total=1.0)
 LATE = frozenset({"slow", "hang", "trickle"})
 RETRIED = frozenset({"429", "503"})
 MAX_WAIT = 5.0  # the client's cap on a Retry-After wait
@@ -62,9 +67,9 @@ UNSURE = "may have been carried out all the same"
 # What each mode must come to: the error, and a pattern of its one-line message.
 EXPECTED: dict[str, tuple[type[err.StratusError], str]] = {
     # Late modes: the read timeout, or (the machine busy) the whole exchange's.
-    "slow": (err.ServerTimeout, r"did not answer within 0\.(25|5) s"),
-    "trickle": (err.ServerTimeout, r"did not answer within 0\.(25|5) s"),
-    "hang": (err.ServerTimeout, r"did not answer within 0\.(25|5) s"),
+    "slow": (err.ServerTimeout, r"did not answer within 0\.25 s"),
+    "trickle": (err.ServerTimeout, r"did not answer within (0\.25|1) s"),
+    "hang": (err.ServerTimeout, r"did not answer within 0\.25 s"),
     "close": (err.ServerUnreachable, r"closed the connection without a valid answer"),
     "accept-close": (
         err.ServerUnreachable,
@@ -104,15 +109,15 @@ class Sleeps(list[float]):
 
 
 @contextlib.contextmanager
-def impatient(client: StratusClient, when: bool = True) -> Iterator[None]:
-    """Short timeouts for a while (the server's first answers on a busy machine are slow:
-    normal requests keep patient ones)."""
-    if not when:
+def impatient(client: StratusClient, mode: str) -> Iterator[None]:
+    """Short timeouts while ``mode`` is one that answers late or never (the server's first
+    answers on a busy machine are slow too: normal requests keep patient timeouts)."""
+    if mode not in LATE:
         yield
         return
     before = client.timeouts
-    client.timeouts = IMPATIENT
-    client._http.timeout = IMPATIENT.httpx()
+    client.timeouts = DRIBBLED if mode == "trickle" else IMPATIENT
+    client._http.timeout = client.timeouts.httpx()
     try:
         yield
     finally:
@@ -135,8 +140,9 @@ def options(mode: str, **extra: Any) -> dict[str, Any]:
     """The switch for ``mode`` as these tests throw it."""
     if mode == "429":
         extra.setdefault("retry_after", "120")  # beyond the cap: waits MAX_WAIT
-    if mode == "trickle":
+    if mode == "trickle":  # a byte every 50 ms: each within the read timeout
         extra.setdefault("interval", 0.05)
+        extra.setdefault("piece", 1)
     return extra
 
 
@@ -178,7 +184,7 @@ async def test_each_broken_answer_is_one_clear_error_and_writes_are_never_replay
         sleeps.clear()
         connections = broken.connections
         broken.fail(mode, **options(mode))
-        with impatient(client, mode in LATE):
+        with impatient(client, mode):
             with pytest.raises(err.StratusError) as read:
                 await client.get_list("/instances", m.ServerInstance)
             waits = list(sleeps)
@@ -226,7 +232,7 @@ async def test_a_late_write_is_dropped_and_a_busy_server_waited_for(
     because the server never got to it, not because the test ended first."""
     client, sleeps = stratus
     broken.fail("slow", delay=0.5)
-    with impatient(client), pytest.raises(err.ServerTimeout):
+    with impatient(client, "slow"), pytest.raises(err.ServerTimeout):
         body = m.ResponsibilityCreate(name="Late", ou_id=named(db.OrgUnit, "Sales"))
         await client.create("/responsibilities", body, m.Responsibility)
     broken.fail("slow", delay=0.05)  # this one comes in time
@@ -374,7 +380,7 @@ class BrokenTUI:
         cache (``written``: what was written left it as it was, compared row by row)."""
         before = dump(self.cache) if written else changes(self.cache)
         self.broken.fail(mode, **options(mode, **extra))
-        with impatient(self.client, mode in LATE):
+        with impatient(self.client, mode):
             yield
             await settle(pilot)
         self.broken.heal()
@@ -487,15 +493,11 @@ async def test_home_the_agents_list_the_history_sync_and_a_save_against_every_br
         error_line = form.query_one("#form-error", Static)
         sent = 0
         for mode in TUI_MODES:
-            connections = broken.connections
             # forward=False: the mangled answers are made from a GET, the PATCH is not
             # carried out, so the form's version stays the server's.
             async with tui.broken_by(pilot, mode, method="PATCH", forward=False):
                 form.action_save()
-            if mode == "accept-close":  # closed unread: one connection, so one request
-                assert broken.connections - connections == 1
-            else:
-                sent += 1
+            sent += mode != "accept-close"  # closed unread (the client test counts those)
             text = rendered(error_line)
             assert app.screen is form, f"{mode}: the form closed ({text})"
             assert text.startswith("✗ "), f"{mode}: {text}"
@@ -577,12 +579,13 @@ async def test_sign_in_against_every_broken_mode(tui: BrokenTUI, broken: BrokenS
             broken.fail(mode, **options(mode, method="POST"))
             login.query_one("#username", Input).value = ADMIN
             login.query_one("#password", Input).value = DEMO_PASSWORD
-            with impatient(client, mode in LATE):
+            with impatient(client, mode):
                 await login.sign_in().wait()
             broken.heal()
             text = message(app)
             assert isinstance(app.screen, LoginScreen) and app.session is None, mode
             assert re.search(tui_text(mode), " ".join(text.split())), f"{mode}: {text}"
+            assert UNSURE not in text  # a sign-in changes nothing: repeating it is fine
             assert login.query_one("#password", Input).value == ""  # retyped, not kept
             assert await arrived(broken, "POST", f"{API}/auth/login", tries) == tries
         assert tui.sleeps == []

@@ -361,8 +361,10 @@ class StratusClient:
     ) -> Answer:
         what = f"{method} {path}"
         bearer = _BearerAuth(self.token) if auth and self.token is not None else None
-        # A write whose answer never came whole may have been carried out all the same.
-        unsure = "" if method in IDEMPOTENT else UNSURE.format(what=what)
+        # A change whose answer never came whole may have been carried out all the same
+        # (signing in, keeping alive and out change no data: repeating those is harmless).
+        changes = method not in IDEMPOTENT and not path.startswith("/auth/")
+        unsure = UNSURE.format(what=what) if changes else ""
         deadline = asyncio.timeout(self.timeouts.total)
         try:
             async with (
