@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -372,21 +372,34 @@ class BrokenTUI:
         assert self.app.session is not None and self.app.session.cache is not None
         return self.app.session.cache
 
-    @contextlib.asynccontextmanager
-    async def broken_by(
-        self, pilot: Pilot[Any], mode: str, *, written: bool = False, **extra: Any
-    ) -> AsyncIterator[None]:
-        """Within: ``mode`` on; after: every worker done, healed, and nothing written to the
-        cache (``written``: what was written left it as it was, compared row by row)."""
-        before = dump(self.cache) if written else changes(self.cache)
-        self.broken.fail(mode, **options(mode, **extra))
-        with impatient(self.client, mode):
-            yield
-            await settle(pilot)
-        self.broken.heal()
-        after = dump(self.cache) if written else changes(self.cache)
-        assert after == before, f"{mode} changed the cache"
-        assert self.app.is_running
+    async def every_mode(
+        self,
+        pilot: Pilot[Any],
+        start: Callable[[], object],
+        shown: Static,
+        *,
+        written: bool = False,
+        **extra: Any,
+    ) -> AsyncIterator[tuple[str, str]]:
+        """``start`` an action with each mode of TUI_MODES switched on (``extra`` narrows
+        it); yields the mode and what ``shown`` says once every worker is done, after
+        checking that it names the failure, that the app runs on, and that nothing was
+        written to the cache (``written``: what was written left it as it was)."""
+        cached = dump(self.cache)
+        for mode in TUI_MODES:
+            before = dump(self.cache) if written else changes(self.cache)
+            self.broken.fail(mode, **options(mode, **extra))
+            with impatient(self.client, mode):
+                start()
+                await settle(pilot)
+            self.broken.heal()
+            after = dump(self.cache) if written else changes(self.cache)
+            assert after == before, f"{mode} changed the cache"
+            assert self.app.is_running
+            text = rendered(shown)
+            assert re.search(tui_text(mode), text), f"{mode}: {text}"
+            yield mode, text
+        assert dump(self.cache) == cached
 
 
 @pytest.fixture
@@ -401,6 +414,19 @@ def tui_text(mode: str) -> str:
 
 def rendered(widget: Static) -> str:
     return " ".join(str(widget.render()).split())  # wrapped lines joined
+
+
+async def edit_agent(pilot: Pilot[Any], agents: AgentsPage, upn: str, name: str) -> FormScreen:
+    """Open the agent's form from the Agents list and type a new first name."""
+    agents.table.focus()
+    assert agents.table.move_cursor_to(user_id(upn))
+    await pilot.press("e")
+    await settle(pilot)
+    form = pilot.app.screen
+    assert isinstance(form, FormScreen)
+    form.fields["first_name"].query_one(Input).value = name
+    await pilot.pause()
+    return form
 
 
 TUI_MODES = [mode for mode in MODES if mode != "401"]  # 401 ends the session: tested apart
@@ -422,16 +448,10 @@ async def test_home_the_agents_list_the_history_sync_and_a_save_against_every_br
         shown = home.data
         assert shown is not None
         line = home.query_one("#status-line", Static)
-        cached = dump(tui.cache)
-        for mode in TUI_MODES:
-            async with tui.broken_by(pilot, mode):
-                home.action_refresh()
-            text = rendered(line)
+        async for mode, text in tui.every_mode(pilot, home.action_refresh, line):
             assert line.has_class("-offline"), f"{mode}: {text}"
-            assert re.search(tui_text(mode), text), f"{mode}: {text}"
             assert "Showing data as of" in text
             assert home.data is shown  # the last good data stays on screen
-        assert dump(tui.cache) == cached
         # While the server hangs, the keys work; a refresh then replaces the hung one.
         home.focus()
         broken.fail("hang")
@@ -451,15 +471,9 @@ async def test_home_the_agents_list_the_history_sync_and_a_save_against_every_br
         agents = app.screen.query_one(AgentsPage)
         rows = agents.table.visible_count
         status = agents.query_one("#records-status", Static)
-        cached = dump(tui.cache)
-        for mode in TUI_MODES:
-            async with tui.broken_by(pilot, mode):
-                agents.action_refresh()
-            text = rendered(status)
+        async for mode, text in tui.every_mode(pilot, agents.action_refresh, status):
             assert status.has_class("-error"), f"{mode}: {text}"
-            assert re.search(tui_text(mode), text), f"{mode}: {text}"
             assert agents.table.visible_count == rows  # the list stays as it was
-        assert dump(tui.cache) == cached
         agents.table.focus()
         await pilot.press("r")  # healed: fresh again
         await settle(pilot)
@@ -470,12 +484,9 @@ async def test_home_the_agents_list_the_history_sync_and_a_save_against_every_br
         # by row.
         sync_text = main.query_one(SyncStatus).query_one("#sync-text", Static)
         assert "History as of" in rendered(sync_text)
-        for mode in TUI_MODES:
-            async with tui.broken_by(pilot, mode, written=True, path=f"{API}/conversations"):
-                main.sync_history()
-            text = rendered(sync_text)
+        feed = {"written": True, "path": f"{API}/conversations"}
+        async for mode, text in tui.every_mode(pilot, main.sync_history, sync_text, **feed):
             assert text.startswith("History not synced: "), f"{mode}: {text}"
-            assert re.search(tui_text(mode), text), f"{mode}: {text}"
         main.sync_history()
         await settle(pilot)
         assert "History as of" in rendered(sync_text)
@@ -483,25 +494,16 @@ async def test_home_the_agents_list_the_history_sync_and_a_save_against_every_br
         # A save: the form stays open with the edit and the message; the PATCH went once.
         target = user_id(MEMBER)
         version = db.User.get_by_id(target).version
-        assert agents.table.move_cursor_to(target)
-        await pilot.press("e")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, FormScreen)
-        form.fields["first_name"].query_one(Input).value = "Renamed"
-        await pilot.pause()
+        form = await edit_agent(pilot, agents, MEMBER, "Renamed")
         error_line = form.query_one("#form-error", Static)
         sent = 0
-        for mode in TUI_MODES:
-            # forward=False: the mangled answers are made from a GET, the PATCH is not
-            # carried out, so the form's version stays the server's.
-            async with tui.broken_by(pilot, mode, method="PATCH", forward=False):
-                form.action_save()
+        # forward=False: the mangled answers are made from a GET, the PATCH is not carried
+        # out, so the form's version stays the server's.
+        patch = {"method": "PATCH", "forward": False}
+        async for mode, text in tui.every_mode(pilot, form.action_save, error_line, **patch):
             sent += mode != "accept-close"  # closed unread (the client test counts those)
-            text = rendered(error_line)
             assert app.screen is form, f"{mode}: the form closed ({text})"
             assert text.startswith("✗ "), f"{mode}: {text}"
-            assert re.search(tui_text(mode), text), f"{mode}: {text}"
             assert (UNSURE in text) == (mode in ANSWER_LOST), text
             assert form.fields["first_name"].query_one(Input).value == "Renamed"
             assert await arrived(broken, "PATCH", f"{API}/users/{target}", sent) == sent
@@ -537,16 +539,8 @@ async def test_401_mid_session_asks_to_sign_in_again_and_replays_only_reads(
         # A save: the session ends, the edit is discarded, the PATCH is not sent again.
         await pilot.press("2")
         await settle(pilot)
-        agents = app.screen.query_one(AgentsPage)
+        await edit_agent(pilot, app.screen.query_one(AgentsPage), MEMBER, "Unsaved")
         target = user_id(MEMBER)
-        agents.table.focus()
-        assert agents.table.move_cursor_to(target)
-        await pilot.press("e")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, FormScreen)
-        form.fields["first_name"].query_one(Input).value = "Unsaved"
-        await pilot.pause()
         broken.fail("401")
         await pilot.press("ctrl+s")
         await settle(pilot)
