@@ -439,7 +439,7 @@ async def test_home_the_agents_list_the_history_sync_and_a_save_against_every_br
     history sync and an agent's save. Each time: the message where the page shows it, the
     last good data kept, the keys working, the cache untouched, a PATCH sent once."""
     app = tui.app
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, ADMIN)
         await settle(pilot)
         main = app.screen
