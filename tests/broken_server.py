@@ -365,7 +365,7 @@ class BrokenServer:
             await _answer(writer, 429, headers, json.dumps(problem).encode())
             return True
         if mode == "503":
-            after = fault.retry_after or http_date(2)
+            after = fault.retry_after or http_date(4)
             headers = [("content-type", "text/html"), ("retry-after", after)]
             await _answer(writer, 503, headers, PAGE_503)
             return True
