@@ -165,6 +165,7 @@ class BrokenServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle: set[asyncio.StreamWriter] = set()
         self._failure: BaseException | None = None
+        self.errors: list[BaseException] = []  # its own failures: stop() reports them
         self._upstream: httpx.AsyncClient | None = None
         self.port = 0
 
@@ -220,8 +221,8 @@ class BrokenServer:
         self.start()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def __exit__(self, kind: object, *exc_info: object) -> None:
+        self.stop(check=kind is None)  # a test that failed already says why
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="broken-server", daemon=True)
@@ -229,12 +230,15 @@ class BrokenServer:
         if not self._started.wait(10) or not self.port:
             raise RuntimeError(f"the broken server did not start: {self._failure!r}")
 
-    def stop(self) -> None:
+    def stop(self, *, check: bool = True) -> None:
+        """Stop serving; ``check``: fail if the server itself broke (not as it was told)."""
         if self._loop is not None and self._stop is not None:
             self._call(self._stop.set)
         if self._thread is not None:
             self._thread.join(timeout=10)
             assert not self._thread.is_alive(), "the broken server did not stop"
+        if check and (self.errors or self._failure):
+            raise AssertionError(f"the broken server failed: {self.errors or self._failure!r}")
 
     def _call(self, function: Callable[[], object]) -> None:
         """Run ``function`` on the server's loop and wait until it has."""
@@ -303,7 +307,9 @@ class BrokenServer:
                 while await self._exchange(reader, writer):
                     pass
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
-            pass
+            pass  # the client hung up, or refused the certificate
+        except Exception as error:  # a bug here, not a client's doing: stop() says so
+            self.errors.append(error)
         finally:
             self._idle.discard(writer)
             self._tasks.discard(task)  # type: ignore[arg-type]
