@@ -52,21 +52,29 @@ RETRY_STATUSES = frozenset({429, 503})
 # a POST or PATCH sent on a connection the server is closing at that moment fails and,
 # not being idempotent, is not retried.
 LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=4.0)
+UNSURE = "; {what} may have been carried out all the same: look before sending it again"
 BACKOFF_BASE = 0.5  # seconds before the first retry without Retry-After; doubles each time
 _PHASES = {httpx.ConnectTimeout: "connect", httpx.WriteTimeout: "write", httpx.PoolTimeout: "pool"}
 
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds for each phase of a request; never None (a hung server must not hang the UI)."""
+    """Seconds for each phase of a request; never None (a hung server must not hang the UI).
+
+    ``read`` bounds each wait for the next bytes; ``total`` bounds the whole exchange, so a
+    server that dribbles its answer a few bytes at a time (each within ``read``) cannot
+    hold a request for ever. It allows for the largest answer, a feed page of megabytes,
+    over a slow link.
+    """
 
     connect: float = 5.0
     read: float = 30.0
     write: float = 30.0
     pool: float = 5.0
+    total: float = 300.0
 
     def __post_init__(self) -> None:
-        for name in ("connect", "read", "write", "pool"):
+        for name in ("connect", "read", "write", "pool", "total"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
                 raise ValueError(f"timeout {name} must be a positive number of seconds")
@@ -351,39 +359,70 @@ class StratusClient:
         *,
         auth: bool,
     ) -> Answer:
-        what, limit = f"{method} {path}", self.max_body_bytes
+        what = f"{method} {path}"
         bearer = _BearerAuth(self.token) if auth and self.token is not None else None
+        # A change whose answer never came whole may have been carried out all the same
+        # (signing in, keeping alive and out change no data: repeating those is harmless).
+        changes = method not in IDEMPOTENT and not path.startswith("/auth/")
+        unsure = UNSURE.format(what=what) if changes else ""
+        deadline = asyncio.timeout(self.timeouts.total)
         try:
-            async with self._http.stream(
-                method,
-                path,
-                params=params or None,  # None keeps a query written into the path
-                content=content.get_secret_value() if isinstance(content, SecretBytes) else content,
-                headers=headers,
-                auth=bearer,
-            ) as response:
-                # An oversized error page is cut short: its status says what matters.
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit and response.is_success:
-                    raise BadResponse.too_large(what, limit)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        if response.is_success:
-                            raise BadResponse.too_large(what, limit)
-                        break
-                    chunks.append(chunk)
-                return Answer(what, response.status_code, response.headers, b"".join(chunks))
+            async with (
+                deadline,
+                self._http.stream(
+                    method,
+                    path,
+                    params=params or None,  # None keeps a query written into the path
+                    content=_plain(content),
+                    headers=headers,
+                    auth=bearer,
+                ) as response,
+            ):
+                return await self._read(response, what, unsure)
         # ``from None``: httpx's exceptions carry the request, and a crash report that shows
         # chained exceptions with their locals must not show its headers.
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            raise ServerTimeout(self.base_url, self.timeouts.total, unsure) from None
         except httpx.TimeoutException as exc:
-            raise ServerTimeout(self.base_url, self._timeout_of(exc)) from None
+            phase = _PHASES.get(type(exc), "read")
+            sent = phase == "read"  # connect and pool: nothing was sent; write: not all of it
+            seconds = float(getattr(self.timeouts, phase))
+            raise ServerTimeout(self.base_url, seconds, unsure if sent else "") from None
         except httpx.DecodingError:
             raise BadResponse.malformed(what, "its compression is broken") from None
         except httpx.TransportError as exc:
-            raise self._transport_error(exc) from None
+            error = self._transport_error(exc)
+            sent = isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError)
+            if sent and unsure and isinstance(error, ServerUnreachable):
+                error = ServerUnreachable(self.base_url, error.reason + unsure)
+            raise error from None
+
+    async def _read(self, response: httpx.Response, what: str, unsure: str) -> Answer:
+        """The answer's body, up to the size cap."""
+        limit = self.max_body_bytes
+        # An oversized error page is cut short: its status says what matters.
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit and response.is_success:
+            raise BadResponse.too_large(what, limit)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    if response.is_success:
+                        raise BadResponse.too_large(what, limit)
+                    break
+                chunks.append(chunk)
+        except (httpx.TimeoutException, httpx.DecodingError):
+            raise
+        except httpx.TransportError:
+            # The head came and the body broke off (a length the server did not keep to, a
+            # dropped connection): the server was reached, but its answer is lost.
+            raise BadResponse.cut_short(what, size, unsure) from None
+        return Answer(what, response.status_code, response.headers, b"".join(chunks))
 
     def _retry_wait(self, answer: Answer, retries: int) -> float:
         after = parse_retry_after(answer.headers.get("retry-after"))
@@ -391,10 +430,6 @@ class StratusClient:
             return min(after, self.max_retry_wait)
         backoff = min(self.max_retry_wait, BACKOFF_BASE * 2.0**retries)
         return backoff / 2 + random.uniform(0, backoff / 2)  # noqa: S311 (jitter, not a secret)
-
-    def _timeout_of(self, exc: httpx.TimeoutException) -> float:
-        phase = _PHASES.get(type(exc), "read")
-        return float(getattr(self.timeouts, phase))
 
     def _transport_error(self, exc: httpx.TransportError) -> ServerUnreachable | TLSFailure:
         for cause in _causes(exc):
@@ -411,6 +446,11 @@ class StratusClient:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _plain(content: Body) -> bytes | None:
+    """The body to send; called inside the request, so no local of ours holds a password."""
+    return content.get_secret_value() if isinstance(content, SecretBytes) else content
 
 
 def _encode(body: models.Request) -> bytes:

@@ -92,8 +92,8 @@ class TLSFailure(StratusError):
 
 
 class ServerTimeout(StratusError):
-    def __init__(self, url: str, seconds: float) -> None:
-        super().__init__(f"The server at {url} did not answer within {seconds:g} s")
+    def __init__(self, url: str, seconds: float, note: str = "") -> None:
+        super().__init__(f"The server at {url} did not answer within {seconds:g} s{note}")
         self.url = url
         self.seconds = seconds
 
@@ -125,6 +125,14 @@ class BadResponse(StratusError):
         return cls(
             f"The server's answer to {what} is larger than {_size(limit)}; "
             "stratus-tui stopped reading it"
+        )
+
+    @classmethod
+    def cut_short(cls, what: str, received: int, note: str = "") -> BadResponse:
+        """The answer's head came, then the connection broke off in the middle of its body."""
+        return cls(
+            f"The server's answer to {what} broke off after {received:,} bytes; "
+            f"nothing of it was used{note}"
         )
 
     @classmethod

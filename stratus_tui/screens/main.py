@@ -120,8 +120,11 @@ class MainScreen(Screen[None]):
                 on_progress=progress,
                 now=self.app.wall_clock,  # type: ignore[attr-defined]
             )
-        except Unauthenticated:
-            return  # the session is ending; the app says why
+        except Unauthenticated as error:
+            # The session is over on the server (a sync runs in the background: nothing
+            # else may be asking it now). Back to sign-in, saying why.
+            self.app.end_session(str(error))  # type: ignore[attr-defined]
+            return
         except (StratusError, CacheError) as error:
             status.show_error(str(error), as_of)
             return

@@ -359,10 +359,10 @@ class RecordsPage(Vertical, Generic[M]):
         except Unauthenticated as error:
             self.app.end_session(str(error))  # type: ignore[attr-defined]
             return SaveOutcome(False, message=str(error))
-        # The server's version (saved, or theirs after a conflict), else back to ours.
-        shown = result.record if result.record is not None else record
-        if shown is not None:
-            self._confirmed(shown)
+        if result.record is not None:  # the server's version: saved, or theirs (a conflict)
+            self._confirmed(result.record)
+        elif record is not None:  # not saved: back to ours
+            self._rollback(record)
         if result.outcome.saved and result.record is not None:
             if record is None:
                 self.table.move_cursor_to(result.record.id)
@@ -376,15 +376,20 @@ class RecordsPage(Vertical, Generic[M]):
         self._upsert(record.id, tuple(cells))  # type: ignore[attr-defined]
 
     def _rollback(self, record: M) -> None:
-        self._confirmed(record)
+        """A change was not saved: the list shows the record as it was again. The cache is
+        left alone: it never held the change (and a failed save writes nothing)."""
+        self._show(record)
 
     def _confirmed(self, record: M) -> None:
         """The server's version of a record, in the list, the detail pane and the cache."""
+        self._show(record)
+        self.run_worker(self.editor.remember(self.KIND, record, self.reference),
+                        group="records-store", exit_on_error=False)  # fmt: skip
+
+    def _show(self, record: M) -> None:
         record_id: int = record.id  # type: ignore[attr-defined]
         self.records[record_id] = record
         self._upsert(record_id, self.KIND.cells(record, self.reference.lookups()))
-        self.run_worker(self.editor.remember(self.KIND, record, self.reference),
-                        group="records-store", exit_on_error=False)  # fmt: skip
         if self.table.cursor_id == record_id:
             self.show_detail(record_id)
 
