@@ -393,10 +393,12 @@ class StratusApp(App[None]):
         # pinned exactly and tests/test_app_exits.py checks the behaviour on every upgrade.
         from rich.text import Text
 
+        from stratus_tui.auth.token_store import MemoryStore
         from stratus_tui.crashlog import write_crash_log
 
         error = self._crash or RuntimeError("unknown error")
-        secrets = self.session.secrets() if self.session else []
+        # The session's token, and the O365 tokens a sign-in kept in memory.
+        secrets = [*(self.session.secrets() if self.session else []), *MemoryStore.secrets()]
         try:
             path: object = write_crash_log(error, secrets=secrets)
         except OSError as log_error:

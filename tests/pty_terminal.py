@@ -85,10 +85,10 @@ class Terminal:
         """Stall, then make the child paint until its output thread is blocked writing to
         the terminal (as over an SSH connection that stopped moving)."""
         self.stall()
-        for turn in range(300):
+        for _ in range(300):
             if writing_blocked(self.process.pid):
                 return
-            self.resize(SIZE[0] - 10 * (turn % 2), SIZE[1])  # a whole screen painted
+            self.type("\t")  # the focus moves on: a good part of the screen painted again
             time.sleep(0.05)
         raise AssertionError("the child's writes to the terminal never blocked")
 
@@ -138,14 +138,19 @@ def write_profile(path: Path, url: str, user: str) -> Path:
     return path
 
 
+def type_password(terminal: Terminal, password: str) -> None:
+    """At the sign-in screen (the profile names the user): type the password, Enter."""
+    terminal.wait_for(SIGN_IN_SCREEN)
+    time.sleep(0.3)  # the password field has the focus once the screen is mounted
+    terminal.type(password + "\r")
+
+
 @contextmanager
 def tui(env: dict[str, str], password: str = "demo") -> Iterator[Terminal]:
     """`python -m stratus_tui --profile lab` in a pty, signed in (the main screen shown)."""
     terminal = Terminal([sys.executable, "-m", "stratus_tui", "--profile", "lab"], env)
     try:
-        terminal.wait_for(SIGN_IN_SCREEN)
-        time.sleep(0.3)  # the password field has the focus once the screen is mounted
-        terminal.type(password + "\r")
+        type_password(terminal, password)
         terminal.wait_for(SIGNED_IN)
         yield terminal
     finally:
@@ -169,6 +174,18 @@ def last_session(database: Path) -> int:
     """The id of the reference server's latest session (0: none yet)."""
     with closing(sqlite3.connect(database)) as connection:
         return int(connection.execute("SELECT COALESCE(MAX(id), 0) FROM session").fetchone()[0])
+
+
+def logged_out(database: Path, user: str, after: int, timeout: float = 15) -> bool:
+    """Whether the server ends every session of ``user`` after id ``after`` (waiting a
+    little: on a loaded machine the logout the TUI sent may still be in the server's hands
+    when the TUI, whose limit for it is 2 s, has gone)."""
+    deadline = time.monotonic() + timeout
+    while open_sessions(database, user, after):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def open_sessions(database: Path, user: str, after: int = 0) -> int:
@@ -207,13 +224,18 @@ def writing_blocked(pid: int) -> bool:
 
 
 class FreezableProxy:
-    """A TCP relay to ``target`` (host, port) that can freeze: from ``freeze()`` on, it
-    still accepts connections and takes requests but forwards and answers nothing, as a
-    server that hangs after accepting does. For one client, while others use the server."""
+    """A TCP relay to ``target`` (host, port) for one client, while others use the server.
+
+    It counts the logouts the client sent (``logouts``), and can freeze: from ``freeze()``
+    on, it still accepts connections and takes requests but forwards and answers nothing,
+    as a server that hangs after accepting does."""
+
+    LOGOUT = b"POST /api/v1/auth/logout "
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
         self.frozen = threading.Event()
+        self.logouts = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         self._sockets: list[socket.socket] = [self._listener]
@@ -232,9 +254,11 @@ class FreezableProxy:
                 continue
             self._sockets += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+                pump = threading.Thread(target=self._pump, args=(source, sink, source is client))
+                pump.daemon = True
+                pump.start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, requests: bool) -> None:
         while True:
             try:
                 data = source.recv(65536)
@@ -242,6 +266,8 @@ class FreezableProxy:
                 return
             if not data:
                 return
+            if requests:
+                self.logouts += data.count(self.LOGOUT)
             while self.frozen.is_set():  # taken in, never passed on
                 time.sleep(0.05)
             try:

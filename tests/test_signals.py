@@ -1,9 +1,9 @@
 """Lost connections and signals, for real: `python -m stratus_tui` in a pseudo-terminal
 against the reference server on a loopback port (SECURITY.md B and D, issue 11 point 4).
 
-- SIGHUP (SSH dropped) and SIGTERM log out, close the cache and exit 129 / 143, leaving no
-  SQLite journal or temp file; with a server that accepts and never answers the logout
-  gives up in time (the clean exit, not the watchdog).
+- SIGHUP (SSH dropped, here in the middle of a sync) and SIGTERM log out, close the cache
+  and exit 129 / 143, leaving no SQLite journal or temp file; with a server that accepts
+  and never answers, the logout is sent and gives up in time.
 - A terminal that is gone (hung up) or stalled (nobody reads it) never keeps the TUI
   alive: the exit comes, with the logout, in bounded time.
 - ctrl+z past the idle limit, then fg: expired at once (the server's short idle limit,
@@ -24,18 +24,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN, MEMBER, TEAMADMIN, Served, serve_child
+from tests.conftest import MEMBER, TEAMADMIN, Served, serve_child
 from tests.pty_terminal import (
     RESTORED,
     SIGN_IN_SCREEN,
     FreezableProxy,
     last_session,
     leftovers,
-    open_sessions,
+    logged_out,
     run_together,
     stopped,
     tui,
@@ -44,6 +45,8 @@ from tests.pty_terminal import (
 )
 
 pytestmark = pytest.mark.socket
+Env = dict[str, str]
+IDLE_LIMIT = 3  # seconds: the ctrl+z test's server (serve --idle-timeout)
 
 
 @pytest.fixture(scope="module")
@@ -62,24 +65,51 @@ def environment(folder: Path, url: str, user: str) -> tuple[Path, dict[str, str]
     return home, tui_environment(home, config)
 
 
+def server_address(server: Served) -> tuple[str, int]:
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
+
+
 def the_cache_is_open(home: Path) -> None:
     """The TUI holds its cache (WAL mode: the write-ahead log exists while it is open)."""
     assert any(path.name.endswith("-wal") for path in leftovers(home)), leftovers(home)
 
 
-def sigterm_mid_sync(server: Served, folder: Path) -> None:
-    """SIGTERM while the history sync writes: logged out, the cache closed, 143."""
+def sighup_mid_sync(server: Served, folder: Path) -> None:
+    """SIGHUP (SSH dropped) while the history sync writes: logged out on the server, the
+    cache closed, 129."""
     home, env = environment(folder, server.url, TEAMADMIN)  # an admin: the sync starts
     before = last_session(server.database)
     with tui(env) as terminal:
         the_cache_is_open(home)
-        terminal.signal(signal.SIGTERM)
-        assert terminal.process.wait(timeout=30) == 143
-    assert open_sessions(server.database, TEAMADMIN, after=before) == 0  # logged out
+        terminal.signal(signal.SIGHUP)
+        assert terminal.process.wait(timeout=30) == 129
+    assert logged_out(server.database, TEAMADMIN, after=before)
     # Closed: SQLite removes the WAL and shared-memory files when the last connection
     # closes (after a checkpoint); an os._exit would have left them. No journal, no temp.
     assert leftovers(home) == []
     assert b"Traceback" not in terminal.output
+
+
+@contextmanager
+def through_a_proxy(server: Served, folder: Path) -> Iterator[tuple[FreezableProxy, Path, Env]]:
+    """MEMBER (no history sync) signed in through a proxy of its own, which sees the
+    logout and can make the server hang for this client alone."""
+    proxy = FreezableProxy(server_address(server))
+    try:
+        home, env = environment(folder, proxy.url, MEMBER)
+        yield proxy, home, env
+    finally:
+        proxy.close()
+
+
+def sigterm(server: Served, folder: Path) -> None:
+    with through_a_proxy(server, folder) as (proxy, home, env), tui(env) as terminal:
+        the_cache_is_open(home)
+        terminal.signal(signal.SIGTERM)
+        assert terminal.process.wait(timeout=30) == 143
+    assert proxy.logouts == 1
+    assert leftovers(home) == []
 
 
 def hung_up_terminal(server: Served, folder: Path) -> None:
@@ -88,9 +118,7 @@ def hung_up_terminal(server: Served, folder: Path) -> None:
     input thread spins on end of file). Now the terminal gone is noticed by itself (a
     failed write, or the hang-up seen on input), as SIGHUP: logged out, 129. No signal is
     sent here: the process may not be in the terminal's foreground group to get one."""
-    home, env = environment(folder, server.url, MEMBER)
-    before = last_session(server.database)
-    with tui(env) as terminal:
+    with through_a_proxy(server, folder) as (proxy, home, env), tui(env) as terminal:
         the_cache_is_open(home)
         terminal.hang_up()  # sshd closed the pty
         for _ in range(60):  # the app paints for a terminal that is gone
@@ -99,28 +127,24 @@ def hung_up_terminal(server: Served, folder: Path) -> None:
             terminal.signal(signal.SIGWINCH)
             time.sleep(0.02)
         assert terminal.process.wait(timeout=30) == 129
-    assert open_sessions(server.database, MEMBER, after=before) == 0
+    assert proxy.logouts == 1
     assert leftovers(home) == []
 
 
 def stalled_terminal_and_a_server_that_hangs(server: Served, folder: Path) -> None:
     """SIGHUP with nobody reading the terminal and a server that accepts but never answers:
-    the logout gives up after LOGOUT_LIMIT (2 s) and the cache closes; the exit's last
-    writes then block in the kernel, and the watchdog armed by the signal ends the process
-    with 129 (after LEAVE_LIMIT, 5 s). Nothing hangs."""
-    proxy = FreezableProxy(server_address(server))
-    try:
-        home, env = environment(folder, proxy.url, ADMIN)
-        with tui(env) as terminal:
-            the_cache_is_open(home)
-            proxy.freeze()
-            terminal.fill()
-            mark = len(terminal.output)
-            terminal.signal(signal.SIGHUP)
-            assert terminal.process.wait(timeout=30) == 129
-            terminal.drain()
-    finally:
-        proxy.close()
+    the logout is sent, gives up after LOGOUT_LIMIT (2 s), and the cache closes; the exit's
+    last writes then block in the kernel, and the watchdog armed by the signal ends the
+    process with 129 (after LEAVE_LIMIT, 5 s). Nothing hangs."""
+    with through_a_proxy(server, folder) as (proxy, home, env), tui(env) as terminal:
+        the_cache_is_open(home)
+        proxy.freeze()
+        terminal.fill()
+        mark = len(terminal.output)
+        terminal.signal(signal.SIGHUP)
+        assert terminal.process.wait(timeout=30) == 129
+        terminal.drain()
+    assert proxy.logouts == 1  # attempted; never answered
     assert leftovers(home) == []  # the cache closed: the logout gave up in time
     assert RESTORED not in terminal.output[mark:]  # the watchdog ended it, not Textual
 
@@ -154,16 +178,9 @@ def ctrl_z_past_the_idle_limit(template_db: Path, folder: Path) -> None:
             mark = len(terminal.output)
             terminal.signal(signal.SIGCONT)  # fg
             terminal.wait_for(SIGN_IN_SCREEN, after=mark)
-            terminal.wait_for(b"ended after 3 seconds without input", after=mark)
+            said = f"ended after {IDLE_LIMIT} seconds without input".encode()
+            terminal.wait_for(said, after=mark)  # the client's own words: it saw the time
             assert terminal.process.poll() is None  # still running, at sign-in
-
-
-IDLE_LIMIT = 3
-
-
-def server_address(server: Served) -> tuple[str, int]:
-    host, port = server.url.removeprefix("http://").rsplit(":", 1)
-    return host, int(port)
 
 
 def test_signals_and_lost_terminals(server: Served, template_db: Path, tmp_path: Path) -> None:
@@ -171,8 +188,9 @@ def test_signals_and_lost_terminals(server: Served, template_db: Path, tmp_path:
     time is spent waiting (a logout's limit, the watchdog, an idle limit)."""
     run_together(
         {
-            "SIGTERM mid-sync": lambda: sigterm_mid_sync(server, tmp_path / "term"),
-            "hung-up terminal": lambda: hung_up_terminal(server, tmp_path / "hup"),
+            "SIGHUP mid-sync": lambda: sighup_mid_sync(server, tmp_path / "hup"),
+            "SIGTERM": lambda: sigterm(server, tmp_path / "term"),
+            "hung-up terminal": lambda: hung_up_terminal(server, tmp_path / "gone"),
             "stalled terminal, hanging server": lambda: stalled_terminal_and_a_server_that_hangs(
                 server, tmp_path / "stall"
             ),
@@ -218,7 +236,7 @@ def test_kill_9_mid_export_leaves_the_old_file_and_the_next_export_clears_the_te
     old = b"the old report, whole\r\n"
     target.write_bytes(old)
     killed, seen = 0, []
-    for _ in range(3):
+    for _ in range(2):
         child = subprocess.Popen(
             export_command(server, target),
             env=env,

@@ -22,10 +22,10 @@ of a million rows may run for a while.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,7 +82,7 @@ def locked_temp(folder: Path, prefix: str) -> tuple[int, Path]:
     while True:
         descriptor, name = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=TEMP_SUFFIX)
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)  # waits only while a clean-up looks at it
+            _lock(descriptor, wait=True)  # waits only while a clean-up looks at it
             if Path(name).stat().st_ino == os.fstat(descriptor).st_ino:
                 return descriptor, Path(name)
         except FileNotFoundError:
@@ -98,12 +98,17 @@ def remove_stale_temps(path: Path) -> list[Path]:
     (their lock is free); the ones removed. Never raises."""
     removed = []
     for candidate in path.parent.glob(glob.escape(f".{path.name}.") + "*" + TEMP_SUFFIX):
+        if sys.platform == "win32":  # a file open elsewhere cannot be deleted: lock enough
+            with contextlib.suppress(OSError):
+                candidate.unlink()
+                removed.append(candidate)
+            continue
         try:
             descriptor = os.open(candidate, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             continue
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(descriptor, wait=False)
             found = candidate.lstat()
             if stat.S_ISREG(found.st_mode) and found.st_ino == os.fstat(descriptor).st_ino:
                 candidate.unlink()
@@ -113,6 +118,15 @@ def remove_stale_temps(path: Path) -> list[Path]:
         finally:
             os.close(descriptor)
     return removed
+
+
+def _lock(descriptor: int, *, wait: bool) -> None:
+    """An exclusive ``flock``; without ``wait``, ``BlockingIOError`` when another holds it.
+    (On Windows nothing: there an open file cannot be deleted, see ``remove_stale_temps``.)"""
+    if sys.platform != "win32":
+        import fcntl
+
+        fcntl.flock(descriptor, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def prepare_folder(path: Path) -> Path:
