@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import os
 import signal
-import threading
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -15,10 +14,19 @@ from typing import TYPE_CHECKING, Any
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from stratus_tui.config.settings import Profile, Settings
+from stratus_tui.exits import (
+    HANGUP_EXIT,
+    LOGOUT_LIMIT,
+    TerminalOutput,
+    Watchdog,
+    exit_signals,
+    hung_up,
+)
 from stratus_tui.keys import spec
 from stratus_tui.resources import styles_path
 from stratus_tui.screens.bindings import bind
@@ -31,12 +39,7 @@ if TYPE_CHECKING:
     from stratus_tui.screens.main import MainScreen
     from stratus_tui.session import ClientFactory, Session
 
-# SSH dropped (SIGHUP) or asked to stop (SIGTERM): log out briefly, restore the terminal,
-# and exit as a shell reports the signal, instead of dying without cleanup.
-SIGNAL_EXITS = {"SIGHUP": 129, "SIGTERM": 143}
-LEAVE_LIMIT = 5.0  # seconds for logging out and restoring the terminal after a signal
 ACTIVITY = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
-EXPIRED = "Your session ended after 10 minutes without input; unsaved changes were discarded."
 
 
 class StratusApp(App[None]):
@@ -47,6 +50,7 @@ class StratusApp(App[None]):
         bind("quit", "quit", priority=True),
         bind("palette", "command_palette", show=False, priority=True),
         bind("help", "help"),
+        bind("suspend", "suspend_process", show=False),
     ]
 
     def __init__(
@@ -73,6 +77,10 @@ class StratusApp(App[None]):
         self._crash: BaseException | None = None
         self.server_unreachable = False
         self.use_cache = use_cache
+        self._watchdog = Watchdog()  # armed when leaving on a signal (stratus_tui.exits)
+        self._event_loop: asyncio.AbstractEventLoop | None = None
+        self._terminal: TerminalOutput | None = None  # the real terminal's stream, if any
+        self._leaving = False
 
     def on_mount(self) -> None:
         if self.settings.theme:
@@ -80,6 +88,8 @@ class StratusApp(App[None]):
         self.set_keymap(self.settings.keymap)
         self.set_interval(1.0, self.check_session)
         self._catch_signals()
+        if self._terminal is not None:  # a real terminal, not a test's headless one
+            self.set_interval(1.0, self._check_terminal)
         for warning in self.settings.warnings:  # e.g. a password over plain http
             self.notify(warning, severity="warning", timeout=15)
 
@@ -135,7 +145,9 @@ class StratusApp(App[None]):
         from stratus_tui.screens.main import MainScreen
         from stratus_tui.session import Session, open_cache
 
-        session = Session(self.profile, client, info.user, IdleClock(clock=self.clock), o365=o365)
+        # The server's idle limit, not a constant: its policy is the authority.
+        idle = IdleClock.for_limit(info.idle_timeout_seconds, clock=self.clock)
+        session = Session(self.profile, client, info.user, idle, o365=o365)
         if self.use_cache:
             session.cache, notice = await asyncio.to_thread(open_cache, self.profile, info.user)
             if notice:
@@ -154,7 +166,7 @@ class StratusApp(App[None]):
         session = self.session
         if session is None:
             return
-        from stratus_tui.auth.idle import IdleState
+        from stratus_tui.auth.idle import IdleState, expired_message
         from stratus_tui.screens.expiry import ExpiryWarning
 
         state = session.idle.state()
@@ -164,7 +176,7 @@ class StratusApp(App[None]):
         if self.main_screen is not None and self.main_screen.is_mounted:
             self.main_screen.show_time_left(left)
         if state is IdleState.EXPIRED:
-            self.end_session(EXPIRED)
+            self.end_session(expired_message(session.idle.idle_limit))
         elif state is IdleState.WARNING and not isinstance(self.screen, ExpiryWarning):
             self.push_screen(ExpiryWarning(left), self._warning_closed)
         elif session.idle.keepalive_due():
@@ -308,31 +320,67 @@ class StratusApp(App[None]):
             "Log out", "End the session and return to sign-in", leaving(self.action_logout)
         )
 
-    # --- clean exits ---------------------------------------------------------------------
+    # --- clean exits (the hazards and their remedies: stratus_tui/exits.py) -----------------
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        if sys.platform == "win32" or driver.__name__ != "LinuxDriver":
+            return driver  # Windows, or a driver chosen by TEXTUAL_DRIVER
+        app = self
+
+        class Terminal(driver):  # type: ignore[valid-type,misc]
+            """Textual's Linux driver, writing through ``TerminalOutput`` (``_file`` is
+            private Textual API: Textual is pinned, tests/test_signals.py checks it)."""
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                stream: Any = getattr(self, "_file")  # noqa: B009 (private, untyped)
+                self._file = app._terminal = TerminalOutput(stream, app._terminal_gone)
+
+        return Terminal
 
     def _catch_signals(self) -> None:
-        loop = asyncio.get_running_loop()
-        for name, code in SIGNAL_EXITS.items():
-            number = getattr(signal, name, None)
-            if number is None:
-                continue
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(number, self._stop_on_signal, code)
+        self._event_loop = loop = asyncio.get_running_loop()
+        for number, code in exit_signals().items():
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(number, self._leave, code)
+                # asyncio runs that handler when the loop next turns, which a loop blocked
+                # on a terminal nobody reads never does. A Python handler runs even there
+                # (it interrupts the blocked wait): it arms the watchdog at once. asyncio's
+                # wake-up (set_wakeup_fd) happens beneath it, and closing the loop puts
+                # the default handler back.
+                signal.signal(number, self._signalled)
 
-    def _stop_on_signal(self, code: int) -> None:
-        self._leave(code)
+    def _signalled(self, number: int, frame: object) -> None:
+        self._watchdog.arm(exit_signals()[number])
 
-    @work(exclusive=True, group="leave", exit_on_error=False)
-    async def _leave(self, code: int) -> None:
-        # When the terminal is gone (SSH dropped, tmux killed), Textual's shutdown can block
-        # for good writing to it, with the event loop stuck and no later signal heard: a
-        # watchdog thread ends the process if the clean way has not within LEAVE_LIMIT.
-        watchdog = threading.Timer(LEAVE_LIMIT, os._exit, args=(code,))
-        watchdog.daemon = True
-        watchdog.start()
+    def _terminal_gone(self) -> None:
+        """From Textual's writer thread: a write failed, the terminal is gone."""
+        self._watchdog.arm(HANGUP_EXIT)
+        if self._event_loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: leaving anyway
+                self._event_loop.call_soon_threadsafe(self._leave, HANGUP_EXIT)
+
+    def _check_terminal(self) -> None:
+        """Once a second: a terminal that hung up with nothing written yet is gone too."""
+        if sys.__stdin__ is not None and hung_up(sys.__stdin__.fileno()):
+            self._leave(HANGUP_EXIT)
+
+    def _leave(self, code: int) -> None:
+        """SSH dropped, the terminal gone, or told to stop: log out briefly, restore the
+        terminal, exit 129 / 143; the watchdog ends the process if that takes too long.
+        Once: a second reason to leave (the terminal fails during the logout) changes
+        nothing, and never cancels the logout under way."""
+        self._watchdog.arm(code)
+        if not self._leaving:
+            self._leaving = True
+            self._log_out_and_exit(code)
+
+    @work(group="leave", exit_on_error=False)
+    async def _log_out_and_exit(self, code: int) -> None:
         session, self.session = self.session, None
         if session is not None:
-            await session.end(limit=2.0)
+            await session.end(limit=LOGOUT_LIMIT)
         self.exit(return_code=code)
 
     def _handle_exception(self, error: Exception) -> None:
@@ -345,10 +393,12 @@ class StratusApp(App[None]):
         # pinned exactly and tests/test_app_exits.py checks the behaviour on every upgrade.
         from rich.text import Text
 
+        from stratus_tui.auth.token_store import MemoryStore
         from stratus_tui.crashlog import write_crash_log
 
         error = self._crash or RuntimeError("unknown error")
-        secrets = self.session.secrets() if self.session else []
+        # The session's token, and the O365 tokens a sign-in kept in memory.
+        secrets = [*(self.session.secrets() if self.session else []), *MemoryStore.secrets()]
         try:
             path: object = write_crash_log(error, secrets=secrets)
         except OSError as log_error:

@@ -19,6 +19,13 @@ def _port(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 86_400:
+        raise argparse.ArgumentTypeError("must be 1 to 86,400 seconds")
+    return value
+
+
 def _count(text: str) -> int:
     value = int(text.replace("_", ""))
     if value < 0:
@@ -120,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run a local O365 identity provider (HTTPS on loopback) and point the "
         "demo O365 applications at it",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="for developers: end sessions after SECONDS without activity (default 600); "
+        "clients take the limit from the login answer, so the warning and the expiry "
+        "can be tried in seconds",
     )
 
     connection = _connection_options()
@@ -333,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             options=options,
             explicit_seed=args.seed is not None or args.calls is not None,
             identity_provider=args.o365_demo,
+            idle_timeout=args.idle_timeout,
         )
     if args.command == "demo":
         from stratus_tui.launch import run_demo

@@ -33,6 +33,13 @@ KEYS: tuple[KeySpec, ...] = (
         "help", "question_mark,f1", "Help", "Help for this page and the focused item", "everywhere"
     ),
     KeySpec(
+        "suspend",
+        "ctrl+z",
+        "Suspend",
+        "Suspend to the shell (fg resumes; the idle limit still counts)",
+        "everywhere",
+    ),
+    KeySpec(
         "back",
         "escape",
         "Back",

@@ -1,25 +1,26 @@
-"""Clean exits: a crash leaves a short message and a private log without secrets; SIGHUP
-(SSH dropped) and SIGTERM log out and exit 129 / 143. The signal tests run the real command
-in a pseudo-terminal against a real server on a loopback port.
+"""Clean exits: a crash leaves a short message and a private log without secrets; the
+parts of the exit on a signal or a lost terminal (stratus_tui/exits.py), one by one.
+tests/test_signals.py runs the whole of it: the real command in a pseudo-terminal.
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from stratus_tui.app import StratusApp
 from stratus_tui.config import paths
-from tests.conftest import ADMIN, Served
+from stratus_tui.exits import SIGNAL_EXITS, TerminalOutput, Watchdog, hung_up
+from tests.conftest import ADMIN
 from tests.tui import sign_in
 
 
@@ -49,67 +50,74 @@ async def test_a_crash_writes_a_private_log_without_secrets(
     assert log.parent.stat().st_mode & 0o777 == 0o700
 
 
-class Terminal:
-    """A child process on a pseudo-terminal, its output collected as it comes."""
+BLOCKED_LOOP = """
+import asyncio, queue
+from stratus_tui.app import StratusApp
+from stratus_tui.config.settings import Profile, Settings
+from stratus_tui.exits import Watchdog
 
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.master, slave = os.openpty()
-        os.set_blocking(self.master, True)
-        self.process = subprocess.Popen(
-            command, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
-        )
-        os.close(slave)
-        self.output = bytearray()
-        threading.Thread(target=self._read, daemon=True).start()
+profile = Profile(name="lab", url="http://127.0.0.1:9")
+app = StratusApp(Settings(profiles={"lab": profile}), profile)
+app._watchdog = Watchdog(limit=0.2)
 
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.output += chunk
+async def main():
+    app._catch_signals()
+    print("ready", flush=True)
+    full = queue.Queue(1)
+    full.put(None)
+    full.put(None)  # blocks the event loop for good, as Textual's full output queue does
 
-    def wait_for(self, text: bytes, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output:
-            assert self.process.poll() is None, bytes(self.output[-2000:])
-            assert time.monotonic() < deadline, f"{text!r} never appeared"
-            time.sleep(0.05)
-
-    def type(self, keys: str) -> None:
-        os.write(self.master, keys.encode())
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        os.close(self.master)
+asyncio.run(main())
+"""
 
 
-@pytest.mark.socket
-@pytest.mark.parametrize(("signame", "code"), [("SIGHUP", 129), ("SIGTERM", 143)])
-def test_a_signal_logs_out_and_exits_cleanly(
-    loopback_server: Served, tmp_path: Path, signame: str, code: int
-) -> None:
-    url, database = loopback_server.url, loopback_server.database
-    config = tmp_path / "config.yaml"
-    config.write_text(f"profiles:\n  lab:\n    url: {url}\n    username: {ADMIN}\n")
-    config.chmod(0o600)
-    env = {**os.environ, "STRATUS_TUI_CONFIG": str(config), "TERM": "xterm-256color"}
-    terminal = Terminal([sys.executable, "-m", "stratus_tui", "--profile", "lab"], env)
+def test_a_signal_ends_the_process_even_when_the_event_loop_is_blocked() -> None:
+    """asyncio runs its signal handlers only when the loop turns; a Python-level handler runs
+    in a blocked wait too, and arms the watchdog there (stratus_tui/exits.py)."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", BLOCKED_LOOP], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
-        terminal.wait_for(b"Sign in to Stratus")
-        time.sleep(0.5)  # the password field has the focus once the screen is mounted
-        terminal.type("demo\r")
-        terminal.wait_for(b"Log out")
-        terminal.process.send_signal(getattr(signal, signame))
-        assert terminal.process.wait(timeout=10) == code
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"ready\n"
+        time.sleep(0.1)  # into the blocking put
+        child.send_signal(signal.SIGHUP)
+        assert child.wait(timeout=30) == SIGNAL_EXITS["SIGHUP"]
     finally:
-        terminal.close()
-    with sqlite3.connect(database) as server_db:
-        open_sessions = server_db.execute("SELECT COUNT(*) FROM session WHERE ended_at IS NULL")
-        assert open_sessions.fetchone()[0] == 0  # logged out on the server
-    assert b"Traceback" not in terminal.output
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def test_output_to_a_terminal_that_is_gone_is_dropped_and_reported_once() -> None:
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(errno.EIO, "Input/output error")
+
+    reported: list[str] = []
+    output = TerminalOutput(Gone(), lambda: reported.append("gone"))  # type: ignore[arg-type]
+    assert output.write("frame") == len("frame")  # no exception reaches Textual's thread
+    output.flush()
+    assert output.write("another frame") == len("another frame")
+    assert output.gone and reported == ["gone"] and not output.isatty()
+
+
+def test_a_terminal_that_hung_up_is_told_from_one_that_is_there() -> None:
+    master, slave = os.openpty()
+    try:
+        assert not hung_up(slave)
+        os.close(master)
+        assert hung_up(slave)
+    finally:
+        os.close(slave)
+    with tempfile.TemporaryFile() as not_a_terminal:
+        assert not hung_up(not_a_terminal.fileno())  # not a terminal: not "gone"
+
+
+def test_the_watchdog_fires_once_with_the_first_code() -> None:
+    ended: list[int] = []
+    watchdog = Watchdog(0.05, end=ended.append)
+    watchdog.arm(129)
+    watchdog.arm(143)
+    time.sleep(0.3)
+    assert ended == [129]

@@ -10,6 +10,7 @@ import socket
 from collections.abc import Callable
 
 import pytest
+from fastapi import FastAPI
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Button, Input, OptionList
@@ -21,6 +22,9 @@ from stratus_tui.screens.expiry import ExpiryWarning
 from stratus_tui.screens.login import LoginScreen
 from stratus_tui.screens.main import MainScreen
 from stratus_tui.server import db
+from stratus_tui.server.app import server_context
+from stratus_tui.server.clock import FakeClock
+from stratus_tui.server.sessions import SessionPolicy
 from stratus_tui.widgets.action_button import ActionButton
 from stratus_tui.widgets.sidebar import Sidebar
 from tests.conftest import ADMIN, MEMBER, SYSADMIN, TEAMADMIN, user_id
@@ -177,6 +181,28 @@ async def test_warning_at_nine_minutes_and_logout_at_ten_discards_edits(
         db.Session.ended_at.is_null(), db.Session.idle_expires_at > clocks.server.now()
     )
     assert live.count() == 0  # the server session is over too
+
+
+async def test_the_idle_limit_is_the_servers(
+    make_app: Callable[..., StratusApp],
+    clocks: Clocks,
+    server_app: FastAPI,
+    clock: FakeClock,
+) -> None:
+    app = make_app()
+    server_app.state.context = server_context(clock=clock, policy=SessionPolicy(idle_timeout=90))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, ADMIN)
+        assert app.session is not None and app.session.idle.idle_limit == 90
+        clocks.advance(81)  # warned a tenth of the limit before its end
+        app.check_session()
+        await pilot.pause()
+        assert isinstance(app.screen, ExpiryWarning)
+        clocks.advance(9)
+        app.check_session()
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert "ended after 90 seconds without input" in message(app)
 
 
 async def test_continue_at_nine_thirty_extends_the_session(

@@ -6,10 +6,13 @@ import hashlib
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from stratus_tui.server import db
+from stratus_tui.server.app import server_context
 from stratus_tui.server.clock import FakeClock
 from stratus_tui.server.seed import DEMO_PASSWORD
+from stratus_tui.server.sessions import SessionPolicy
 from tests.conftest import ADMIN, CONTOSO_ADMIN, MEMBER, SYSADMIN, TEAMADMIN, Login, named, user_id
 
 
@@ -113,6 +116,20 @@ async def test_idle_session_expires_after_ten_minutes(
     assert answer.status_code == 401
     assert answer.json()["type"].endswith("/session-expired")
     assert "10 minutes" in answer.json()["detail"]
+
+
+async def test_a_short_idle_limit_is_in_the_login_answer_and_said_in_seconds(
+    client: httpx.AsyncClient, clock: FakeClock, server_app: FastAPI
+) -> None:
+    """`stratus-tui serve --idle-timeout 5` (developers, tests): the client takes the limit
+    from the login answer; the server's own message names it in seconds, not "0 minutes"."""
+    server_app.state.context = server_context(clock=clock, policy=SessionPolicy(idle_timeout=5))
+    answer = await sign_in(client, ADMIN)
+    assert answer.json()["idle_timeout_seconds"] == 5
+    clock.advance(5)
+    expired = await client.get("/instances", headers=bearer(answer))
+    assert expired.status_code == 401
+    assert "after 5 seconds without activity" in expired.json()["detail"]
 
 
 async def test_background_requests_do_not_keep_a_session_alive(

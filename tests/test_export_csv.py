@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from stratus_tui.export.atomic import locked_temp, remove_stale_temps
 from stratus_tui.export.csv import ExportError, default_export_dir, neutralise, write_csv
 from tests.hostile import HOSTILE
 
@@ -257,3 +259,31 @@ def test_the_default_folder_falls_back_to_documents_then_home(
     assert default_export_dir() == documents
     downloads.mkdir()
     assert default_export_dir() == downloads
+
+
+def test_the_next_export_removes_what_a_killed_one_left_and_nothing_else(tmp_path: Path) -> None:
+    """kill -9 runs no clean-up: its temp file stays, unlocked (the kernel dropped the lock
+    with the process). The next export to that file removes it; other files stay."""
+    stale = tmp_path / ".out.csv.k1ll3d.tmp"
+    stale.write_bytes(b"half a fi")
+    others = [tmp_path / ".other.csv.a1b2c3.tmp", tmp_path / "out.csv.tmp", tmp_path / "x.tmp"]
+    for other in others:
+        other.write_bytes(b"not ours")
+    write_csv(tmp_path / "out.csv", HEADER, [])
+    assert not stale.exists() and all(other.exists() for other in others)
+
+
+def test_a_temp_file_a_live_export_holds_is_left_alone(tmp_path: Path) -> None:
+    """Held by this process, then only by a child that inherited it (a helper writing a
+    part): never removed while someone holds it; removed once nobody does."""
+    descriptor, temp = locked_temp(tmp_path, ".out.csv.")
+    assert temp.name.startswith(".out.csv.") and temp.stat().st_mode & 0o777 == 0o600
+    assert remove_stale_temps(tmp_path / "out.csv") == []
+    child = subprocess.Popen(["sleep", "60"], pass_fds=(descriptor,))
+    try:
+        os.close(descriptor)
+        assert remove_stale_temps(tmp_path / "out.csv") == []
+    finally:
+        child.kill()
+        child.wait()
+    assert remove_stale_temps(tmp_path / "out.csv") == [temp]

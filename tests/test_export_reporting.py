@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,6 +25,7 @@ from fastapi import FastAPI
 from stratus_tui.cache import reports
 from stratus_tui.cache.store import Cache, CacheError
 from stratus_tui.export import report_csv
+from stratus_tui.export.atomic import locked_temp
 from stratus_tui.export.csv import ExportError, neutralise
 from stratus_tui.export.report_csv import REPORT_HEADER, ReportTeam, report_chunks
 from stratus_tui.export.reporting import (
@@ -406,4 +410,27 @@ def test_a_failing_helper_fails_the_export_and_leaves_the_old_file(
         report_csv.write_report_csv(cache.path, TEAM, {}, 0, 2**40, path, parts=2)
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["report.csv"]
+    cache.close()
+
+
+def test_a_helper_whose_export_was_killed_removes_its_part_and_stops(tmp_path: Path) -> None:
+    """The parent (the export) was kill -9'd: the helper finds another parent, removes its
+    part and stops instead of writing it to the end for no one."""
+    cache = make_cache(tmp_path, busy_rows())
+    descriptor, part = locked_temp(tmp_path, ".report.csv.part.")
+    job = {
+        "cache": str(cache.path), "team": [TEAM.id, TEAM.name, TEAM.time_zone],
+        "services": {}, "first": 0, "last": 2**40, "part": str(part), "fd": descriptor,
+        "parent": -1,  # not this helper's parent: as after a kill, when it is adopted
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "stratus_tui.export.report_csv"],
+        input=json.dumps(job).encode(),
+        capture_output=True,
+        pass_fds=(descriptor,),
+        timeout=60,
+    )
+    os.close(descriptor)
+    assert done.returncode == 1 and b"stopped" in done.stdout
+    assert not part.exists()
     cache.close()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from stratus_tui.auth.idle import IdleClock, IdleState
+from stratus_tui.auth.idle import IdleClock, IdleState, expired_message
 from stratus_tui.navigation import visible_pages
 from stratus_tui.text import REPLACEMENT, clean
 from tests.hostile import HOSTILE
@@ -73,6 +73,34 @@ def test_a_suspended_process_is_expired_at_once() -> None:
     clock.now += 3600  # ctrl+z for an hour, then fg
     assert idle.state() is IdleState.EXPIRED
     assert not idle.keepalive_due()
+
+
+@pytest.mark.parametrize(
+    ("limit", "warning", "keepalive", "said"),
+    [
+        (600, 60, 60, "10 minutes"),
+        (3600, 60, 60, "60 minutes"),
+        (60, 6, 6, "1 minute"),
+        (4, 0.4, 0.4, "4 seconds"),
+        (0, 0.1, 0.1, "1 second"),  # a server's nonsense is taken as one second
+    ],
+)
+def test_the_clock_follows_the_servers_limit(
+    limit: int, warning: float, keepalive: float, said: str
+) -> None:
+    clock = FakeMonotonic()
+    idle = IdleClock.for_limit(limit, clock=clock)
+    assert idle.idle_limit == max(limit, 1)
+    assert idle.warning_before == pytest.approx(warning)
+    assert idle.keepalive_every == pytest.approx(keepalive)
+    assert idle.keepalive_every < idle.idle_limit  # the server hears of input in time
+    assert f"after {said} without input" in expired_message(idle.idle_limit)
+    clock.now += idle.idle_limit - idle.warning_before - 0.01
+    assert idle.state() is IdleState.ACTIVE
+    clock.now += 0.02
+    assert idle.state() is IdleState.WARNING
+    clock.now += idle.warning_before
+    assert idle.state() is IdleState.EXPIRED
 
 
 def test_keepalive_only_after_input_and_at_most_every_minute() -> None:

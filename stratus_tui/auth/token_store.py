@@ -10,6 +10,7 @@ plain text, with a warning at start-up, as ``gh`` does without a keyring.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 from pathlib import Path
@@ -60,6 +61,30 @@ class MemoryStore:
     def forget_all(cls) -> None:
         with cls._lock:
             cls._caches.clear()
+
+    @classmethod
+    def secrets(cls) -> list[str]:
+        """Every token the kept sign-ins hold (msal's ``secret`` fields: access, refresh
+        and ID tokens), for a crash log to mask."""
+        with cls._lock:
+            caches = list(cls._caches.values())
+        found: list[str] = []
+        for text in caches:
+            with contextlib.suppress(ValueError):
+                _collect_secrets(json.loads(text), found)
+        return found
+
+
+def _collect_secrets(node: object, found: list[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "secret" and isinstance(value, str) and value:
+                found.append(value)
+            else:
+                _collect_secrets(value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _collect_secrets(item, found)
 
 
 class KeyringStore:

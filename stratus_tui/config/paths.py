@@ -35,8 +35,19 @@ def state_dir() -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed; the folder itself ends up 0700."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create ``path`` (and parents) if needed; the folder itself ends up 0700.
+
+    Missing parents are made 0700 too (``mkdir(parents=True)`` would make them with the
+    umask, 0755): an XDG folder such as ``~/.cache`` created by stratus-tui is private,
+    as the XDG Base Directory specification asks. Existing parents keep their mode.
+    """
+    missing = []
+    current = path
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
     if path.stat().st_mode & 0o077:
         path.chmod(0o700)
     return path

@@ -22,7 +22,10 @@ So this module does what the general writer cannot:
   the target, while this process writes the first; the parts are then appended in order.
   Rows with the same start stay in one part, so the file is byte for byte what one process
   writes (a test checks). A child that cannot be started makes this process write that
-  part itself.
+  part itself. A part's temp file stays locked while its child or this process lives
+  (``atomic.locked_temp``; the child writes through the inherited descriptor), and a
+  child whose parent died (``kill -9``) removes its part and stops: nothing is left for
+  the next export's clean-up but what a kill of both leaves.
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +46,7 @@ from stratus_tui.cache import reports
 from stratus_tui.cache.reports import FLAG_DIRECT, FLAG_IM, FLAG_LOST, FLAG_OUTBOUND, FLAG_VOICEMAIL
 from stratus_tui.cache.rollup import LocalClock
 from stratus_tui.cache.store import CacheError, reader
-from stratus_tui.export.atomic import ExportError, atomic_write, export_error
+from stratus_tui.export.atomic import ExportError, atomic_write, export_error, locked_temp
 from stratus_tui.export.csv import BOM, PROGRESS_EVERY, csv_field
 from stratus_tui.export.pdf import offset_text
 
@@ -271,6 +273,7 @@ class _Part:
     first: int
     last: int
     file: Path
+    descriptor: int  # open (and so locked) until the part is appended or dropped
     process: subprocess.Popen[bytes] | None
     appended: bool = False
 
@@ -285,19 +288,17 @@ class _Helpers:
     def start(
         self, cache_path: Path, team: TeamLike, services: Mapping[int, str], first: int, last: int
     ) -> None:
-        try:
-            descriptor, name = tempfile.mkstemp(  # 0600, beside the target: same file system
-                dir=self.target.parent, prefix=f".{self.target.name}.part.", suffix=".tmp"
-            )
+        try:  # 0600, beside the target: same file system
+            descriptor, name = locked_temp(self.target.parent, f".{self.target.name}.part.")
         except OSError as error:
             raise export_error(f"cannot create a file in {self.target.parent}", error) from None
-        os.close(descriptor)
         job = {
             "cache": str(cache_path), "team": [team.id, team.name, team.time_zone],
             "services": {str(k): v for k, v in services.items()},
-            "first": first, "last": last, "part": name,
+            "first": first, "last": last, "part": str(name), "fd": descriptor,
+            "parent": os.getpid(),
         }  # fmt: skip
-        part = _Part(first, last, Path(name), None)
+        part = _Part(first, last, name, descriptor, None)
         self.parts.append(part)
         package_root = str(Path(__file__).resolve().parents[2])
         python_path = os.pathsep.join(filter(None, (package_root, os.environ.get("PYTHONPATH"))))
@@ -308,6 +309,7 @@ class _Helpers:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,  # one pipe: read at the end, no deadlock
                 env={**os.environ, "PYTHONPATH": python_path},
+                pass_fds=(descriptor,),  # the part's file, and with it its lock
             )
             assert part.process.stdin is not None
             part.process.stdin.write(json.dumps(job).encode())
@@ -349,8 +351,7 @@ class _Helpers:
         except OSError as error:
             raise export_error(f"cannot write {self.target}", error) from None
         part.appended = True
-        with contextlib.suppress(OSError):
-            part.file.unlink()
+        _drop(part)
         return int(answer["rows"])
 
     def __enter__(self) -> _Helpers:
@@ -363,8 +364,16 @@ class _Helpers:
                 part.process.wait()
             if part.process is not None and part.process.stdout is not None:
                 part.process.stdout.close()
-            with contextlib.suppress(OSError):
-                part.file.unlink()
+            _drop(part)
+
+
+def _drop(part: _Part) -> None:
+    """Remove a part's temp file, then close (and so unlock) it; done once."""
+    if part.descriptor >= 0:
+        with contextlib.suppress(OSError):
+            part.file.unlink()
+        os.close(part.descriptor)
+        part.descriptor = -1
 
 
 def _copy(source: Path, stream: BinaryIO) -> None:
@@ -404,8 +413,13 @@ def _helper_main() -> int:
     services = {int(key): name for key, name in job["services"].items()}
     rows = 0
     try:
-        with reader(Path(job["cache"])) as connection, Path(job["part"]).open("wb") as out:
+        with reader(Path(job["cache"])) as connection, os.fdopen(job["fd"], "wb") as out:
             for text, lines in report_chunks(connection, team, services, job["first"], job["last"]):
+                if os.getppid() != job["parent"]:  # the export was killed: its part is litter
+                    with contextlib.suppress(OSError):
+                        Path(job["part"]).unlink()
+                    print(json.dumps({"error": "file", "message": "the export was stopped"}))
+                    return 1
                 out.write(text.encode())
                 rows += lines
     except CacheError as error:

@@ -76,6 +76,7 @@ def serve(
     watch_stdin: bool = False,
     identity_provider: bool = False,
     support_bot: bool = False,
+    idle_timeout: int | None = None,
 ) -> int:
     """Run until Ctrl+C or SIGTERM, or with ``watch_stdin`` until standard input closes.
 
@@ -83,10 +84,13 @@ def serve(
     files in an ``idp`` folder next to the database) and point the demo O365 applications
     at it, so O365 sign-in works without Microsoft. ``support_bot``: answer live chats
     automatically as IT support (``support_bot.py``), so the demo's chat answers.
+    ``idle_timeout``: end sessions after this many seconds without user activity instead of
+    10 minutes (a developer's switch: try the expiry warning without waiting, tests).
     """
     import uvicorn  # imported here: `stratus-tui` itself must start fast
 
     from stratus_tui.server.app import create_app, server_context
+    from stratus_tui.server.sessions import SessionPolicy
 
     # uvicorn shuts down gracefully, then re-raises the signal it caught: turn SIGTERM into a
     # normal exit (as Ctrl+C is) so the temporary database is removed either way.
@@ -138,6 +142,8 @@ def serve(
         if support_bot:
             print("  Demo IT support answers live chats automatically", file=out)
         print(f"  API under /api/v1, contract at /openapi.json, data in {db_path}", file=out)
+        if idle_timeout is not None:
+            print(f"  Sessions end after {idle_timeout} s without activity", file=out)
         if host not in LOOPBACK:
             print(
                 "  Warning: reachable from other machines, with well-known demo passwords", file=out
@@ -147,7 +153,12 @@ def serve(
             print(f"    {user_name:<26} {role}", file=out)
         print("Press Ctrl+C to stop.", file=out, flush=True)
         config = uvicorn.Config(
-            create_app(server_context(identity_ca=running.ca_path if running else None)),
+            create_app(
+                server_context(
+                    identity_ca=running.ca_path if running else None,
+                    policy=SessionPolicy() if idle_timeout is None else SessionPolicy(idle_timeout),
+                )
+            ),
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=3,

@@ -83,7 +83,7 @@ def resolve_session(
         )
     if now >= session.idle_expires_at:
         raise unauthenticated(
-            f"Your session expired after {policy.idle_timeout // 60} minutes without activity",
+            f"Your session expired after {_duration(policy.idle_timeout)} without activity",
             kind="session-expired",
         )
     user = db.User.get_or_none(db.User.id == session.user_id)
@@ -109,6 +109,13 @@ def resolve_session(
         name=f"{user.first_name} {user.last_name}",
     )
     return principal, session
+
+
+def _duration(seconds: int) -> str:
+    """``600`` -> "10 minutes"; a developer's short limit (serve --idle-timeout 5) in seconds."""
+    if seconds % 60 == 0:
+        return f"{seconds // 60} minute{'s' if seconds != 60 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def end_session(session_id: int, clock: Clock) -> None:
