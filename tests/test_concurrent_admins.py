@@ -82,8 +82,16 @@ async def edit(pilot: Pilot[Any], page: RecordsPage[Any], record_id: int) -> For
     return form
 
 
-def type_into(form: FormScreen, name: str, text: str) -> None:
-    form.fields[name].query_one(Input).value = text
+def type_into(pilot: Pilot[Any], form: FormScreen, name: str, text: str) -> None:
+    """Set a text field's value as typing would (key presses are slow)."""
+    with driving(pilot):
+        form.fields[name].query_one(Input).value = text
+
+
+def choose(pilot: Pilot[Any], form: FormScreen, name: str, value: Any) -> None:
+    """Pick a choice field's value, as the user would."""
+    with driving(pilot):
+        form.fields[name].report(value)
 
 
 async def save(pilot: Pilot[Any]) -> None:
@@ -95,7 +103,7 @@ async def save(pilot: Pilot[Any]) -> None:
 
 async def type_and_save(pilot: Pilot[Any], form: FormScreen, typed: dict[str, str]) -> None:
     for name, text in typed.items():
-        type_into(form, name, text)
+        type_into(pilot, form, name, text)
     await save(pilot)
 
 
@@ -223,8 +231,8 @@ async def test_a_service_edited_by_two_admins_loses_nothing(
         changed_by_a = {"wrr_level": 3, "display_name": "Sales CH (A)"}
         assert first == {**before, **changed_by_a, "version": before["version"] + 1}
 
-        form_b.fields["direction"].report("both")
-        type_into(form_b, "max_concurrent_sessions", "42")
+        choose(b, form_b, "direction", "both")
+        type_into(b, form_b, "max_concurrent_sessions", "42")
         await save(b)
         view = b.app.screen
         assert isinstance(view, ConflictScreen)
@@ -246,7 +254,7 @@ async def test_a_service_edited_by_two_admins_loses_nothing(
         )
         third = service_row(target)
         assert third == {**second, "wrr_level": 2, "version": second["version"] + 1}
-        type_into(form_b, "display_name", "Sales CH (B)")
+        type_into(b, form_b, "display_name", "Sales CH (B)")
         await save(b)
         assert isinstance(b.app.screen, ConflictScreen)
         await answer(b, "t")
@@ -273,7 +281,7 @@ async def test_delete_meets_edit_nothing_deleted_or_recreated_silently(
         page_a = await open_on(a, ADMIN, "3", ServicesPage)
         page_b = await open_on(b, SYSADMIN, "3", ServicesPage)
         form_b = await edit(b, page_b, target)
-        type_into(form_b, "max_concurrent_sessions", "99")
+        type_into(b, form_b, "max_concurrent_sessions", "99")
 
         # Someone saves a change; A deletes the version its list showed: refused.
         path = f"/services/{target}"
