@@ -320,6 +320,7 @@ def app_child(url: str, folder: Path, sync: bool) -> None:
                     ).fetchone()[0]
             for worker in list(app.workers):
                 worker.cancel()
+            app.exit()  # as a user quits: no timer ticks into the teardown
         figures.update(seconds=record.seconds, rows=record.rows, stored=record.stored)
         figures["error"] = figures.get("error") or record.error
         return figures
