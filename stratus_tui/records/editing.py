@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from stratus_tui.api import models
-from stratus_tui.api.errors import InvalidInput, StaleVersion, StratusError, Unauthenticated
+from stratus_tui.api.errors import (
+    InvalidInput,
+    NotFound,
+    StaleVersion,
+    StratusError,
+    Unauthenticated,
+)
 from stratus_tui.records.conflict import Conflict, SaveOutcome
 from stratus_tui.records.requests import server_field
 from stratus_tui.records.rows import (
@@ -48,10 +54,21 @@ READ_ONLY_MESSAGE = "This profile is read-only: the change was not sent to the s
 @dataclass(frozen=True)
 class Saved(Generic[M]):
     """What ``Editor.save`` did: the form's outcome, and the server's version of the record
-    (the saved one, or theirs after a conflict; None when nothing is known)."""
+    (the saved one, or theirs after a conflict; None when nothing is known). ``gone``: the
+    record is gone from the server (deleted meanwhile): nothing was saved, nothing recreated."""
 
     outcome: SaveOutcome
     record: M | None = None
+    gone: bool = False
+
+
+def deleted_meanwhile(noun: str) -> str:
+    """What a form says when the server no longer has the record it edits (404)."""
+    return (
+        f"This {noun} is gone from the server (deleted by someone else meanwhile, or moved "
+        f"out of what you may see): nothing was saved, and it was not created again. Your "
+        f"changes are still in the form; leave it with escape."
+    )
 
 
 class ReadOnlyProfile(Exception):
@@ -250,10 +267,17 @@ class Editor:
                 saved, _ = await self.update(kind, record_id, body, etag=etag or etag_of(record))
         except ReadOnlyProfile as error:
             return Saved(SaveOutcome(False, message=str(error)))
+        except NotFound as error:
+            if record is None:
+                return Saved(SaveOutcome(False, message=str(error)))
+            # A PATCH of a record someone deleted: say so plainly, never create it again.
+            return Saved(SaveOutcome(False, message=deleted_meanwhile(kind.noun)), gone=True)
         except StaleVersion:
             assert record is not None  # only an update carries a version
             try:
                 theirs, their_etag = await self.load(kind, record.id)  # type: ignore[attr-defined]
+            except NotFound:  # changed, then deleted, before we could read theirs
+                return Saved(SaveOutcome(False, message=deleted_meanwhile(kind.noun)), gone=True)
             except StratusError as error:
                 message = f"Someone else changed it meanwhile, and {error}"
                 return Saved(SaveOutcome(False, message=message))

@@ -22,6 +22,12 @@ if TYPE_CHECKING:
     from stratus_tui.server.idp_serve import RunningIdentityProvider
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+# Seconds an idle kept-alive connection stays open: far longer than clients keep one idle
+# (stratus-tui 4 s, httpx's default 5 s). uvicorn's default, 5 s, is barely past the
+# client's: on a loaded machine a client that decided to reuse a connection at 3.9 s sent
+# its request after the server had closed it, and got "closed the connection without a
+# valid answer" (bench/load.py, 1 poll in ~4,000).
+KEEP_ALIVE = 30
 IDP_FOLDER = "idp"  # the demo identity provider's certificate and keys, next to the database
 
 
@@ -162,6 +168,7 @@ def serve(
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=3,
+            timeout_keep_alive=KEEP_ALIVE,
         )
         try:
             uvicorn.Server(config).run(sockets=[sock])

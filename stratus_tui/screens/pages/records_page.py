@@ -32,6 +32,7 @@ from stratus_tui.records.editing import (
     ReadOnlyProfile,
     RecordKind,
     Reference,
+    Saved,
     etag_of,
 )
 from stratus_tui.records.forms import FieldSpec
@@ -320,11 +321,18 @@ class RecordsPage(Vertical, Generic[M]):
                 return
             self._confirmed(record)
 
+        based_on = record  # the server's version the form edits: theirs after a conflict
+
         async def submit(changes: dict[str, Any], etag: str | None) -> SaveOutcome:
-            # The form's base, not the record it opened with: after a conflict the user
-            # edits on their version, and a merged value (the distribution policy) must
-            # be completed from that.
-            return await self._save(record, dict(form.state.initial), changes, etag)
+            # The form's base and their record, not the record it opened with: after a
+            # conflict the user edits on their version, and a request completed from the old
+            # record (the distribution policy, a team admin's other teams) would silently
+            # put back what they changed.
+            nonlocal based_on
+            result = await self._save(based_on, dict(form.state.initial), changes, etag)
+            if result.outcome.conflict is not None and result.record is not None:
+                based_on = result.record
+            return result.outcome
 
         form = FormScreen(
             self.title_of(record),
@@ -343,12 +351,12 @@ class RecordsPage(Vertical, Generic[M]):
 
     async def _save(
         self, record: M | None, base: dict[str, Any], changes: dict[str, Any], etag: str | None
-    ) -> SaveOutcome:
+    ) -> Saved[M]:
         """Send one form's changes; the list shows them at once, pending the answer."""
         try:
             body = self.build_request(record, changes, {**base, **changes})
         except RequestRefused as refused:
-            return SaveOutcome(False, field_errors=refused.field_errors)
+            return Saved(SaveOutcome(False, field_errors=refused.field_errors))
         if record is not None:
             self._pending(record, body)
         try:
@@ -358,16 +366,29 @@ class RecordsPage(Vertical, Generic[M]):
             )  # fmt: skip
         except Unauthenticated as error:
             self.app.end_session(str(error))  # type: ignore[attr-defined]
-            return SaveOutcome(False, message=str(error))
+            return Saved(SaveOutcome(False, message=str(error)))
+        if result.gone and record is not None:
+            self._gone(record.id)  # type: ignore[attr-defined]
+            return result
         if result.record is not None:  # the server's version: saved, or theirs (a conflict)
             self._confirmed(result.record)
-        elif record is not None:  # not saved: back to ours
+        elif record is not None:  # not saved: back to ours (the cache is not written)
             self._rollback(record)
         if result.outcome.saved and result.record is not None:
             if record is None:
                 self.table.move_cursor_to(result.record.id)
             self.notify(f"Saved {self.title_of(result.record)}", title=self.TITLE)
-        return result.outcome
+        return result
+
+    def _gone(self, record_id: int) -> None:
+        """Someone deleted this record meanwhile: out of the list and the cache, as a delete
+        of our own would do (putting the row back would show a record that no longer is)."""
+        if self.rowset is not None and record_id in self.rowset:
+            self.rowset.remove(record_id)
+            self.table.apply(self.table.filter_text, self.table.sort_key, self.table.descending)
+        self.records.pop(record_id, None)
+        self.run_worker(self.editor.forget(self.KIND, record_id), exit_on_error=False)
+        self._show_status()
 
     def _pending(self, record: M, body: models.Request) -> None:
         updated = _apply(record, body)
@@ -446,6 +467,8 @@ class RecordsPage(Vertical, Generic[M]):
         except (StratusError, ReadOnlyProfile) as error:
             if cells is not None:
                 self._upsert(record_id, cells)
+                # Back on its row: a second delete must not hit the row that moved up.
+                self.table.move_cursor_to(record_id)
             if isinstance(error, Unauthenticated):
                 self.app.end_session(str(error))  # type: ignore[attr-defined]
                 return
