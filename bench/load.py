@@ -38,6 +38,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -421,6 +422,8 @@ def main() -> None:
     if args.command == "app":
         app_child(args.url, args.folder, args.sync)
         return
+    # Stopped with SIGTERM, still stop the server (the ``finally`` below).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with tempfile.TemporaryDirectory(prefix="load-bench-") as temporary:
         work = Path(temporary)
         database = work / "server.sqlite3"
