@@ -12,11 +12,31 @@ test ran to FILE (one line per test; with ``-n auto`` every worker appends its o
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, settings
+
+def _skip_assert_rewriting(*packages: str) -> None:
+    """Keep pytest from rewriting the asserts of ``packages`` when they are imported.
+
+    pytest rewrites every module of a distribution that ships a pytest plugin (hypothesis and
+    schemathesis both do), and with PYTHONDONTWRITEBYTECODE (set on this machine and in CI) it
+    cannot cache the result: each xdist worker would spend about 3 s of CPU rewriting their
+    ~400 modules, whose asserts no test reads. Their imports must come after this: import
+    this module first. pytest has no public switch for it; if its hook changes, this does
+    nothing and only the time is lost.
+    """
+    for finder in sys.meta_path:
+        marked = getattr(finder, "_must_rewrite", None)
+        if isinstance(marked, set):
+            marked.difference_update(packages)
+
+
+_skip_assert_rewriting("hypothesis", "schemathesis")
+
+from hypothesis import HealthCheck, Phase, settings  # noqa: E402 (after the line above)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,10 @@ OverflowError...) fails the test. Budget: tests/fuzzing.py.
 
 from __future__ import annotations
 
+# First: it keeps pytest from rewriting hypothesis and schemathesis (see its helper).
+from tests.fuzzing import BUDGET, CaseCounter, examples
+
+# isort: split
 import asyncio
 import inspect
 import json
@@ -36,7 +40,6 @@ from stratus_tui.api import models as m
 from stratus_tui.api.client import StratusClient
 from stratus_tui.api.contract_org import BEARER_TOKEN
 from stratus_tui.api.errors import BadResponse, StratusError
-from tests.fuzzing import BUDGET, CaseCounter, examples
 from tests.hostile import HOSTILE
 
 BASE = "http://stratus.test"

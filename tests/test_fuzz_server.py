@@ -26,6 +26,10 @@ collection time in every xdist worker. Budget: tests/fuzzing.py (``STRATUS_FUZZ=
 
 from __future__ import annotations
 
+# First: it keeps pytest from rewriting hypothesis and schemathesis (see its helper).
+from tests.fuzzing import BUDGET, CaseCounter, examples
+
+# isort: split
 import asyncio
 import functools
 import json
@@ -54,7 +58,6 @@ from stratus_tui.server.app import server_context
 from stratus_tui.server.clock import FakeClock
 from stratus_tui.server.seed import DEMO_PASSWORD
 from tests.conftest import ADMIN, MEMBER, Login, named
-from tests.fuzzing import BUDGET, CaseCounter, examples
 
 COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 BASE_URL = "http://stratus.test"
