@@ -164,7 +164,7 @@ class StratusApp(App[None]):
     def check_session(self) -> None:
         """Once a second: warn, expire, or tell the server the user is still there."""
         session = self.session
-        if session is None:
+        if session is None or not self.screen_stack:  # shutting down: nothing to show it on
             return
         from stratus_tui.auth.idle import IdleState, expired_message
         from stratus_tui.screens.expiry import ExpiryWarning

@@ -198,12 +198,12 @@ def assert_inert(content: Content) -> str:
 
 
 async def visit_rows(pilot: Pilot[Any], page: RecordsPage[Any], app: StratusApp) -> str:
-    """Every hostile record's detail as the pane shows it, and a few of them moved onto in
-    the table (each step of the way costs a screen update: four stand for the rest)."""
+    """Every hostile record's detail as the pane shows it, and two of them moved onto in the
+    table (each step costs a screen update: two stand for the rest)."""
     hostile = hostile_ids(page)
     details = [assert_inert(page.detail(page.records[record_id])) for record_id in hostile]
     page.table.focus()
-    for record_id in hostile[:: max(len(hostile) // 4, 1)]:
+    for record_id in {hostile[0], hostile[len(hostile) // 2]}:
         assert page.table.move_cursor_to(record_id), record_id
         await pilot.pause()
         await settle(pilot)
@@ -217,7 +217,7 @@ async def visit_tree(pilot: Pilot[Any], section: TreeSection[Any], app: StratusA
     texts = set(STORABLE.values())
     hostile = [node for node in tree.root.children if section.records[node.data].name in texts]
     seen = []
-    for node in hostile[:: max(len(hostile) // 4, 1)]:
+    for node in hostile[:2]:
         tree.move_cursor(node)
         await pilot.pause()
         seen.append(screen_text(app))
@@ -296,8 +296,7 @@ async def test_every_page_and_export_shows_the_corpus_literally(
             assert_every_name_shown(shown, kind.__name__, 12)
             hostile = hostile_ids(page)
             assert len(hostile) == len(STORABLE), kind.__name__
-            for record_id in hostile[:2]:
-                await open_and_close_form(pilot, page, record_id)
+            await open_and_close_form(pilot, page, hostile[0])
 
         # Data Privacy: the failed exports' subjects and reasons; an export of the agent who
         # took every hostile customer's call, downloaded.
@@ -342,7 +341,7 @@ async def test_every_page_and_export_shows_the_corpus_literally(
         await settings.open_section("workflows")
         await settle(pilot)
         workflows = settings.query_one(WorkflowsSection)
-        for record_id in hostile_ids(workflows)[:3]:
+        for record_id in hostile_ids(workflows)[:2]:
             workflows.table.move_cursor_to(record_id)
             await pilot.press("i")  # the definition, with the hostile step text
             await settle(pilot)
@@ -359,7 +358,7 @@ async def test_every_page_and_export_shows_the_corpus_literally(
         table = team_list.query_one(DataTable)
         rows = "\n".join(str(table.get_row_at(row)[0]) for row in range(table.row_count))
         assert_every_name_shown(rows, "team list", 12)
-        some_teams = {ids[key]["team"] for key in ("click_action", "very_long", "bidi_override")}
+        some_teams = {ids[key]["team"] for key in ("click_action", "very_long")}
         for team in [team for team in team_list.teams if team.id in some_teams]:
             reporting.open_team(team)
             await settle(pilot)
