@@ -193,6 +193,21 @@ async def test_delete_asks_first(make_app: Callable[..., StratusApp]) -> None:
         assert target not in page.table._order
 
 
+async def test_opening_an_agent_deleted_meanwhile_says_so_and_drops_the_row(
+    make_app: Callable[..., StratusApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_agents(pilot)
+        target = await move_to(pilot, page, "member@demo.stratus")
+        db.User.delete().where(db.User.id == target).execute()  # another admin, meanwhile
+        await pilot.press("e")
+        await settle(pilot)
+        assert not isinstance(app.screen, FormScreen)
+        assert any("gone from the server" in n.message for n in app._notifications)
+        assert target not in page.table._order and target not in page.records
+
+
 async def test_a_protected_profile_wants_its_name_typed(
     make_app: Callable[..., StratusApp],
 ) -> None:

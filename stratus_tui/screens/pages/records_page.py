@@ -22,6 +22,7 @@ from textual.widgets import Input, Static
 from stratus_tui.api import models
 from stratus_tui.api.errors import (
     ApiError,
+    NotFound,
     StaleVersion,
     StratusError,
     Unauthenticated,
@@ -315,6 +316,15 @@ class RecordsPage(Vertical, Generic[M]):
                 record, etag = await self.editor.load(self.KIND, record_id)
             except Unauthenticated as error:
                 self.app.end_session(str(error))  # type: ignore[attr-defined]
+                return
+            except NotFound:  # deleted meanwhile: off the list, as a save finding it gone does
+                self.notify(
+                    f"This {self.KIND.noun} is gone from the server (deleted by someone else "
+                    "meanwhile, or moved out of what you may see); it is taken off the list.",
+                    title=f"Cannot open the {self.KIND.noun}",
+                    severity="warning",
+                )
+                self._gone(record_id)
                 return
             except StratusError as error:
                 self.notify(str(error), title=f"Cannot open the {self.KIND.noun}", severity="error")
