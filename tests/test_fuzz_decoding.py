@@ -1,6 +1,6 @@
 """Hypothesis on the client's decoding of every answer type (SECURITY.md C, "Responses").
 
-For each answer the client reads (the table ``READERS`` below: every resource of the
+For each answer the client reads (the table ``TARGETS`` below: every resource of the
 contract, pages and plain lists of them, the login and session answers, the conversation
 feed, and error answers), answers are generated from the model's own JSON schema, then
 mutated: wrong types, missing and extra fields, NaN/Infinity, huge numbers, deep nesting,
@@ -11,8 +11,10 @@ size cap, content type, contract validation, strict JSON); the thing under test 
 decoder, not a server.
 
 The only allowed outcomes are the decoded model (of the expected type) or a ``StratusError``
-with one clear line. Anything else (RecursionError, ValueError, UnicodeError, KeyError,
-OverflowError...) fails the test. Budget: tests/fuzzing.py.
+with one clear line (one line, at most 1000 characters), and no request that an HTTP stack
+would refuse to send (a session token must fit a header). Anything else (RecursionError,
+ValueError, UnicodeError, KeyError, OverflowError...) fails the test. Budget:
+tests/fuzzing.py.
 """
 
 from __future__ import annotations
@@ -299,7 +301,7 @@ def answers(draw: st.DrawFn, valid: st.SearchStrategy[Any], *, error: bool = Fal
     odd = draw(st.integers(0, 9)) == 0  # one answer in ten: any status and content type
     if odd:
         status = draw(st.integers(300, 599) if error else st.integers(100, 599))
-        content_type = draw(CONTENT_TYPES)
+        content_type = draw(CONTENT_TYPES | HEADER_VALUE)
     else:
         status = draw(ERROR_STATUSES if error else st.sampled_from([200, 201]))
         content_type = b"application/problem+json" if error else b"application/json"
@@ -500,6 +502,8 @@ def check(result: tuple[Any, Server], expected: type) -> None:
     if isinstance(value, StratusError):
         message = str(value)
         assert message.strip(), f"{type(value).__name__} without a message"
+        assert len(message.splitlines()) == 1, f"not one line: {message[:300]!r}"
+        assert len(message) <= 1000, f"{len(message)} characters: {message[:300]!r}"
     else:
         assert isinstance(value, expected), value
 
@@ -577,3 +581,17 @@ def test_a_session_token_that_cannot_be_sent_back_is_refused_at_login(token: str
     assert str(result).startswith("The server's answer to POST /auth/login does not match")
     assert token not in str(result)
     assert len(server.planned) == 1 and server.refused == []  # nothing sent after the login
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [(b"location", b"https://elsewhere.test/\x85next line"), (b"content-type", b"text/x\x85y")],
+)
+def test_header_text_in_a_message_stays_on_one_line(header: bytes, value: bytes) -> None:
+    """A redirect's Location or an answer's Content-Type is quoted in the message: a line
+    break in it (U+0085 decodes from a latin-1 header) used to split the message in two."""
+    status = 302 if header == b"location" else 200
+    answer = Answer(status, ((header, value),), b"{}")
+    result, _ = asyncio.run(outcome(get(m.Tenant), [answer]))
+    assert isinstance(result, BadResponse), result
+    assert len(str(result).splitlines()) == 1, str(result)

@@ -113,7 +113,7 @@ class BadResponse(StratusError):
 
     @classmethod
     def not_json(cls, what: str, media_type: str) -> BadResponse:
-        shown = media_type or "no content type"
+        shown = _one_line(media_type) or "no content type"  # a header: any text
         return cls(f"The server answered {what} with {shown} instead of JSON")
 
     @classmethod
@@ -155,7 +155,7 @@ class BadResponse(StratusError):
     def redirect(cls, what: str, status: int, location: str) -> BadResponse:
         return cls(
             f"The server answered {what} with a redirect ({describe_status(status)}) to "
-            f"{location}; put the final address in the profile"
+            f"{_one_line(location)}; put the final address in the profile"  # a header: any text
         )
 
 
