@@ -431,9 +431,9 @@ async def edit_agent(pilot: Pilot[Any], agents: AgentsPage, upn: str, name: str)
 
 
 # The client test above takes every mode; in the TUI a mode only decides which error reaches
-# the page, so CI drives one mode of each kind (late, cut off, not JSON, bad JSON, busy):
-# each TUI action costs a second of CPU. STRATUS_HARDENING=full drives all of them.
-TUI_SAMPLE = ("hang", "close", "html-502", "truncated", "deep", "wrong-types", "503")
+# the page, so CI drives one mode of each kind (late, cut off, not JSON, bad JSON): each
+# TUI action costs a second of CPU. STRATUS_HARDENING=full drives all of them.
+TUI_SAMPLE = ("hang", "truncated", "html-502", "wrong-types")
 TUI_MODES = [
     mode
     for mode in MODES
