@@ -319,19 +319,24 @@ async def test_unread_replies_count_in_the_sidebar_until_the_page_is_opened(
         assert chat_label(app) == "5 Live Chat"
 
 
+async def open_features(pilot: Pilot[Any]) -> None:
+    """Sign in as Contoso's admin (live chat off) and open Settings' Features section."""
+    await sign_in(pilot, CONTOSO_ADMIN)
+    await settle(pilot)
+    await pilot.press("6")
+    await settle(pilot)
+    settings = pilot.app.screen.query_one(SettingsPage)
+    assert "features" in [step.id for step in settings.found]
+    await settings.open_section("features")
+    await settle(pilot)
+
+
 async def test_the_settings_switch_shows_and_hides_live_chat_at_once(
     make_app: Callable[..., StratusApp],
 ) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await sign_in(pilot, CONTOSO_ADMIN)
-        await settle(pilot)
-        await pilot.press("6")
-        await settle(pilot)
-        settings = app.screen.query_one(SettingsPage)
-        assert "features" in [step.id for step in settings.found]
-        await settings.open_section("features")
-        await settle(pilot)
+        await open_features(pilot)
         switch = app.screen.query_one("#live-chat-switch", Switch)
         assert not switch.value and app.focused is switch
         await pilot.press("space")
@@ -354,12 +359,7 @@ async def test_a_stale_switch_is_not_overwritten(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await sign_in(pilot, CONTOSO_ADMIN)
-        await settle(pilot)
-        await pilot.press("6")
-        await settle(pilot)
-        await app.screen.query_one(SettingsPage).open_section("features")
-        await settle(pilot)
+        await open_features(pilot)
         # Meanwhile another admin changes the time zone (not a conflict for the switch)...
         db.Tenant.update(time_zone="UTC", version=db.Tenant.version + 1).where(
             db.Tenant.name == "Contoso"
