@@ -6,6 +6,7 @@ each test copies; a copy is a few milliseconds and keeps tests independent.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import functools
@@ -70,6 +71,13 @@ ROLE_ACCOUNTS = {
     "team_admin": TEAMADMIN,
     "team_member": MEMBER,
 }
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Two workers per CPU for ``-n auto``: a third of the suite's time is spent waiting
+    (servers in child processes, pseudo-terminals, timeouts of the broken servers, the
+    identity provider's polling), and one worker per CPU left that third idle."""
+    return 2 * (os.cpu_count() or 1)
 
 
 @pytest.fixture(autouse=True)
@@ -155,17 +163,90 @@ def clocks(clock: FakeClock) -> Clocks:
     return Clocks(clock)
 
 
+@pytest.fixture(scope="session")
+def synced_caches(
+    template_db: Path, server_app: FastAPI, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """Each seeded account's cache after a full history sync of the seeded data.
+
+    Built once per test process, by the product's own sync against a copy of the seeded
+    database, so a TUI test starts as a returning user does: the history already there,
+    the sign-in's sync asking only for what changed since (in a test: what the test itself
+    added). A first sync costs a second per test of 20,000 conversations; tests of the
+    first sync itself ask ``make_app(warm_cache=False)``.
+    """
+    from stratus_tui.api.errors import Forbidden
+    from stratus_tui.cache.store import Cache
+    from stratus_tui.cache.sync import sync_history
+
+    folder = tmp_path_factory.mktemp("synced-caches")
+    copy = folder / "server.sqlite3"
+    shutil.copyfile(template_db, copy)
+    database = db.open_database(copy)
+    server_app.state.context = server_context(clock=FakeClock(NOW))
+    built: dict[str, Path] = {}
+
+    async def build(upn: str) -> None:
+        client = StratusClient(PROFILE.url, transport=httpx.ASGITransport(app=server_app))
+        cache = Cache.open(PROFILE.name, PROFILE.url, upn, folder=folder / "caches")
+        try:
+            await client.login(upn, DEMO_PASSWORD)
+            await sync_history(client, cache, now=lambda: float(NOW))
+        except Forbidden:  # a role without history (a system admin's): nothing to keep
+            return
+        finally:
+            cache.close()
+            await client.aclose()
+        built[upn] = cache.path
+
+    try:
+        for upn in (*ROLE_ACCOUNTS.values(), CONTOSO_ADMIN):
+            asyncio.run(build(upn))
+    finally:
+        database.close()
+    return built
+
+
+def place_synced_caches(synced: dict[str, Path], profile: Profile) -> None:
+    """Put each account's synced cache where the app opens it (private, as the app makes it)."""
+    from stratus_tui.cache.store import cache_path
+    from stratus_tui.config import paths
+
+    if profile.url != PROFILE.url:  # the caches are of the test server's address
+        return
+    for upn, source in synced.items():
+        target = cache_path(profile.name, profile.url, upn)
+        if target.exists():
+            continue
+        paths.private_dir(target.parent.parent)
+        paths.private_dir(target.parent)
+        shutil.copyfile(source, target)
+        target.chmod(0o600)
+
+
 @pytest.fixture
 def make_app(
-    server_app: FastAPI, server_db: Path, clock: FakeClock, clocks: Clocks
+    server_app: FastAPI,
+    server_db: Path,
+    clock: FakeClock,
+    clocks: Clocks,
+    synced_caches: dict[str, Path],
 ) -> Callable[..., StratusApp]:
-    """Build the TUI on the in-process reference server, with both clocks under test control."""
+    """Build the TUI on the in-process reference server, with both clocks under test control.
+
+    The accounts' caches start synced (``synced_caches``); ``warm_cache=False`` starts them
+    empty, for tests of the first sync.
+    """
     server_app.state.context = server_context(clock=clock)
 
-    def factory(profile: Profile = PROFILE, **options: Any) -> StratusApp:
+    def factory(
+        profile: Profile = PROFILE, *, warm_cache: bool = True, **options: Any
+    ) -> StratusApp:
         def client(chosen: Profile) -> StratusClient:
             return StratusClient(chosen.url, transport=httpx.ASGITransport(app=server_app))
 
+        if warm_cache and options.get("use_cache", True):
+            place_synced_caches(synced_caches, profile)
         settings = Settings(profiles={profile.name: profile})
         return StratusApp(
             settings,

@@ -56,28 +56,33 @@ async def sign_in(pilot: Pilot[Any], username: str, password: str = "demo") -> N
     await pilot.pause()
 
 
-async def settle(pilot: Pilot[Any]) -> None:
-    """Wait for every worker; a cancelled one is fine (ending a session cancels on purpose)."""
-    for worker in list(pilot.app.workers):
-        with contextlib.suppress(WorkerCancelled):
-            await worker.wait()
-    await pilot.pause()
+async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
+    """Wait for every worker; a cancelled one is fine (ending a session cancels on purpose).
+
+    Rounds until no new worker started meanwhile: a page mounted by the last key press
+    starts its workers a refresh later, and a loaded machine would otherwise act on a page
+    whose choices have not arrived (a form's team list empty, say).
+    """
+    waited: set[object] = set()
+    for _ in range(rounds):
+        fresh = [worker for worker in pilot.app.workers if worker not in waited]
+        if not fresh and waited:
+            break
+        waited.update(fresh)
+        for worker in fresh:
+            with contextlib.suppress(WorkerCancelled):
+                await worker.wait()
+        await pilot.pause()
 
 
 async def steady(pilot: Pilot[Any]) -> None:
     """For snapshots: every worker done (the history sync too), no toast left on screen.
 
-    Rounds of ``settle`` until no new worker started meanwhile: a page may start one after
-    another's answer (the history sync after the first dashboard), and on a loaded machine
-    its toast would otherwise land after the notifications were cleared.
+    More rounds of ``settle``: a page may start one worker after another's answer (the
+    history sync after the first dashboard), and on a loaded machine its toast would
+    otherwise land after the notifications were cleared.
     """
-    waited: set[object] = set()
-    for _ in range(10):
-        fresh = [worker for worker in pilot.app.workers if worker not in waited]
-        if not fresh:
-            break
-        waited.update(fresh)
-        await settle(pilot)
+    await settle(pilot, rounds=10)
     pilot.app.clear_notifications()
     await pilot.pause()
 

@@ -150,6 +150,8 @@ class MainScreen(Screen[None]):
             settings = getattr(self.app, "settings", None)
             refresh = settings.refresh_seconds if settings is not None else 30
             switcher.mount(page_widget(page(page_id), self.session, refresh))
+            if not switcher.query_children(f"#{page_id}"):
+                return  # the screen is closing (the app exits): Textual mounted nothing
         switcher.current = page_id
         self.current_page = page_id
         self.query_one(Sidebar).select_page(page_id)

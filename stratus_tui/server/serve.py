@@ -98,9 +98,12 @@ def serve(
     from stratus_tui.server.app import create_app, server_context
     from stratus_tui.server.sessions import SessionPolicy
 
-    # uvicorn shuts down gracefully, then re-raises the signal it caught: turn SIGTERM into a
-    # normal exit (as Ctrl+C is) so the temporary database is removed either way.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # uvicorn shuts down gracefully, then re-raises the signal it caught: turn it into a
+    # normal exit so the temporary database is removed either way. SIGINT too: left to
+    # Python, asyncio.run's own Ctrl+C handler gets the re-raised signal and cancels a task
+    # that is already finishing, and the process exited 0 now and then instead of 130.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGINT, _exit_on_signal)
     if watch_stdin and sys.stdin is not None:
         threading.Thread(target=_stop_at_end_of_stdin, name="watch-stdin", daemon=True).start()
     with ExitStack() as stack:
@@ -215,5 +218,5 @@ def _stop_at_end_of_stdin() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _exit_on_sigterm(signum: int, frame: object) -> None:
+def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
