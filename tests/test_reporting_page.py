@@ -206,6 +206,52 @@ async def test_a_cache_that_cannot_be_read_is_said_and_the_list_stays(
         assert any("disk I/O error" in str(n.message) for n in app._notifications)
 
 
+async def test_the_report_under_the_cursor_is_read_and_drawn_ahead(
+    make_app: Callable[..., StratusApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the cursor rests on a team its report is queried and its chart drawn in a
+    thread; Enter shows exactly that, with no query of its own. A sync drops it."""
+    queried: list[str] = []
+    load_report = reporting_page.load_report
+
+    def counting(cache: Any, team: Any, *args: Any, **kwargs: Any) -> Any:
+        queried.append(team.name)
+        return load_report(cache, team, *args, **kwargs)
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_reporting(pilot, ADMIN)
+        table = page.query_one(TeamList).query_one(DataTable)
+        table.focus()
+        await open_team(pilot, page, "Support L1")  # a first paint: the chart's size
+        await pilot.press("escape")
+        monkeypatch.setattr(reporting_page, "load_report", counting)
+        table.move_cursor(row=0)
+        await pilot.press("down")
+        await settle(pilot)
+        resting = page.query_one(TeamList).chosen()
+        assert resting is not None and queried == [resting.name]
+
+        await pilot.press("enter")
+        await pilot.pause()
+        assert page.current == "report" and page.report is not None
+        assert page.report.team == resting and queried == [resting.name]  # no second query
+        chart = page.query_one(VolumeChart)
+        ahead = chart.drawn_lines()
+        chart._figure += 1  # forget the lines drawn ahead: the widget draws them itself
+        assert [strip.text for strip in chart.drawn_lines()] == [strip.text for strip in ahead]
+        assert chart.drawn_lines() == ahead  # styles too, segment by segment
+
+        await pilot.press("escape", "down")
+        await settle(pilot)
+        resting = page.query_one(TeamList).chosen()
+        assert resting is not None and queried[-1] == resting.name
+        queried.clear()
+        page.history_synced()  # new history: what was read ahead is of the old
+        await settle(pilot)
+        assert queried == [resting.name]  # read again, for the list made anew
+
+
 async def test_the_team_list_filters_as_you_type_and_sorts(
     make_app: Callable[..., StratusApp],
 ) -> None:

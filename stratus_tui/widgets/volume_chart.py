@@ -8,11 +8,14 @@ Drawing: plotext builds the figure as a matrix of characters and colours, which
 ``PlotextPlot.render`` turns into one ANSI string for ``Text.from_ansi`` to parse again,
 about two thirds of the chart's time (bench/open_team.py). ``render_line`` instead reads
 plotext's matrix directly into Strips, with the style each colour triple gets from the
-same ANSI decoding, once per triple (tests compare both ways, cell by cell).
+same ANSI decoding, once per triple (tests compare both ways, cell by cell). ``draw`` needs
+no widget, so the Reporting page draws the chart of the team under the cursor ahead, in a
+thread, with its figures (``ahead``): Enter then paints lines already made.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby
@@ -28,6 +31,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
 from stratus_tui.cache.reports import HourVolume
 
@@ -81,52 +85,49 @@ gives the hour's numbers and loss rate. Hovering with the mouse does the same.
         super().__init__(id=id)
         self.points: list[HourVolume] = []
         self.show_ims = False
-        self._figure = 0  # bumped by every replot: the drawn lines are for one figure
+        self._figure = 0  # bumped by every new figure or cursor: the lines drawn are of one
         self._lines: tuple[int, int, int, str, list[Strip]] | None = None
 
-    def show(self, points: list[HourVolume], *, show_ims: bool) -> None:
+    def show(self, points: list[HourVolume], *, show_ims: bool, drawn: Drawn | None = None) -> None:
         """New figures. No PointChosen for them: the page reads ``point`` in the same update,
-        so the chart and its detail line take one layout pass, not two."""
-        other_range = not self.points or not points or self.points[0].hour != points[0].hour
+        so the chart and its detail line take one layout pass, not two.
+
+        ``drawn``: the same figures drawn ahead in a thread (``ahead``); used if it was
+        drawn at the cursor, size and theme the chart has when it paints."""
+        cursor = next_cursor(self.points, self.cursor, points)
         self.points = points
         self.show_ims = show_ims
-        # A new range starts at its latest hour (what is happening now); the same range
-        # refreshed keeps the hour the user is looking at.
-        cursor = len(points) - 1 if other_range else min(self.cursor, len(points) - 1)
-        self.set_reactive(VolumeChart.cursor, max(cursor, 0))
-        self.replot()
+        self.set_reactive(VolumeChart.cursor, cursor)
+        self._redraw()
+        if drawn is not None and drawn.fits(points, show_ims, cursor):
+            self._lines = (self._figure, drawn.width, drawn.height, drawn.theme, drawn.strips)
 
     @property
     def point(self) -> HourVolume | None:
         """The data point under the cursor."""
         return self.points[self.cursor] if self.points else None
 
-    def replot(self) -> None:
-        plt = self.plt
-        plt.clear_figure()
-        if not self.points:
-            plt.title("no data for this range")
-            self.refresh()
-            return
-        top = 0
-        for label, field, marker, color in SERIES + (IM_SERIES if self.show_ims else ()):
-            # Only hours that had some: a row of markers along zero would hide the others.
-            shown = [(i, getattr(p, field)) for i, p in enumerate(self.points) if getattr(p, field)]
-            xs, values = [i for i, _ in shown] or [0], [v for _, v in shown] or [0]
-            plt.scatter(xs, values, marker=marker, color=color, label=label)
-            top = max(top, *values)
-        plt.vline(self.cursor, "white")
-        ticks = self._ticks()
-        plt.xticks([index for index, _ in ticks], [label for _, label in ticks])
-        step = max(1, -(-top // 4))  # whole numbers of calls, about four steps
-        plt.yticks(list(range(0, top + step, step)))
-        plt.xlim(0, len(self.points) - 1)
-        plt.ylim(0, max(top, 1))
-        self.refresh()
+    def ahead(self, *, show_ims: bool) -> Callable[[list[HourVolume]], Drawn] | None:
+        """A function that draws given figures as ``show`` would, at the size and theme of
+        the last paint, to run in a thread before they are shown (None: never painted)."""
+        if self._lines is None:
+            return None
+        _, width, height, theme, _ = self._lines  # as last painted (hidden now: no size)
+        previous, previous_cursor = self.points, self.cursor
 
-    def refresh(self, *regions: Any, **options: Any) -> VolumeChart:
-        self._figure += 1  # a new figure, or a new theme, or new styles: draw anew
-        return super().refresh(*regions, **options)
+        def draw_ahead(points: list[HourVolume]) -> Drawn:
+            cursor = next_cursor(previous, previous_cursor, points)
+            strips = draw(points, show_ims=show_ims, cursor=cursor, size=(width, height),
+                          theme=theme)  # fmt: skip
+            return Drawn(points, show_ims, cursor, width, height, theme, strips)
+
+        return draw_ahead
+
+    def _redraw(self) -> None:
+        """The figures or the cursor changed. (Size and theme are in the drawing's key; a
+        focus change restyles the widget but not plotext's figure: no new drawing.)"""
+        self._figure += 1
+        self.refresh()
 
     def render_line(self, y: int) -> Strip:
         lines = self.drawn_lines()
@@ -138,22 +139,10 @@ gives the hour's numbers and loss rate. Hovering with the mouse does the same.
         theme = self._get_plotext_theme_name(self.app.theme)
         key = (self._figure, width, height, theme)
         if self._lines is None or self._lines[:4] != key:
-            plot = self.plt
-            # What PlotextPlot.render does before plotext's build (size set twice: see there).
-            plot.plotsize(width, height)
-            plot._set_size(width, height)
-            plot.theme(theme)
-            self._lines = (*key, figure_strips(plot, width))
+            strips = draw(self.points, show_ims=self.show_ims, cursor=self.cursor,
+                          size=(width, height), theme=theme)  # fmt: skip
+            self._lines = (*key, strips)
         return self._lines[4]
-
-    def _ticks(self) -> list[tuple[int, str]]:
-        """Day starts for a range of days, every third hour for a single day."""
-        points = self.points
-        if len(points) <= 25:
-            return [(i, f"{p.hour:%H}") for i, p in enumerate(points) if p.hour.hour % 3 == 0]
-        days = [(i, f"{p.hour:%a %d}") for i, p in enumerate(points) if p.hour.hour == 0]
-        step = max(1, len(days) // 7)  # at most about seven labels
-        return days[::step]
 
     def action_move(self, hours: int) -> None:
         if self.points:
@@ -165,7 +154,7 @@ gives the hour's numbers and loss rate. Hovering with the mouse does the same.
 
     def watch_cursor(self) -> None:
         if self.points:
-            self.replot()
+            self._redraw()
             self._announce()
 
     def _announce(self) -> None:
@@ -179,6 +168,70 @@ gives the hour's numbers and loss rate. Hovering with the mouse does the same.
         span = max(1, self.size.width - left - 1)
         fraction = (event.x - left) / span
         self.cursor = max(0, min(len(self.points) - 1, round(fraction * (len(self.points) - 1))))
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A figure drawn ahead: the figures, how, at which size and theme, and its lines."""
+
+    points: list[HourVolume]
+    show_ims: bool
+    cursor: int
+    width: int
+    height: int
+    theme: str
+    strips: list[Strip]
+
+    def fits(self, points: list[HourVolume], show_ims: bool, cursor: int) -> bool:
+        """Drawn from these very figures, this way (size and theme are checked at paint)."""
+        return self.points is points and self.show_ims == show_ims and self.cursor == cursor
+
+
+def next_cursor(previous: list[HourVolume], cursor: int, points: list[HourVolume]) -> int:
+    """Where the cursor goes for new figures. A new range starts at its latest hour (what
+    is happening now); the same range refreshed, or another team's, keeps the hour."""
+    other_range = not previous or not points or previous[0].hour != points[0].hour
+    return max(len(points) - 1 if other_range else min(cursor, len(points) - 1), 0)
+
+
+def draw(
+    points: list[HourVolume], *, show_ims: bool, cursor: int, size: tuple[int, int], theme: str
+) -> list[Strip]:
+    """The chart of ``points`` as Strips, one per line; no widget or app involved, so it
+    may run in a thread (a plot of its own each time)."""
+    width, height = size
+    plot = Plot()
+    if not points:
+        plot.title("no data for this range")
+    else:
+        top = 0
+        for label, field, marker, color in SERIES + (IM_SERIES if show_ims else ()):
+            # Only hours that had some: a row of markers along zero would hide the others.
+            shown = [(i, getattr(p, field)) for i, p in enumerate(points) if getattr(p, field)]
+            xs, values = [i for i, _ in shown] or [0], [v for _, v in shown] or [0]
+            plot.scatter(xs, values, marker=marker, color=color, label=label)
+            top = max(top, *values)
+        plot.vline(cursor, "white")
+        ticks = _ticks(points)
+        plot.xticks([index for index, _ in ticks], [label for _, label in ticks])
+        step = max(1, -(-top // 4))  # whole numbers of calls, about four steps
+        plot.yticks(list(range(0, top + step, step)))
+        plot.xlim(0, len(points) - 1)
+        plot.ylim(0, max(top, 1))
+    # What PlotextPlot.render does before plotext's build (size set twice: see there).
+    plot.plotsize(width, height)
+    plot._set_size(width, height)
+    plot.theme(theme)
+    return figure_strips(plot, width)
+
+
+def _ticks(points: list[HourVolume]) -> list[tuple[int, str]]:
+    """Day starts for a range of days, every third hour for a single day."""
+    if len(points) <= 25:
+        return [(i, f"{p.hour:%H}") for i, p in enumerate(points) if p.hour.hour % 3 == 0]
+    days = [(i, f"{p.hour:%a %d}") for i, p in enumerate(points) if p.hour.hour == 0]
+    step = max(1, len(days) // 7)  # at most about seven labels
+    return days[::step]
 
 
 def figure_strips(plot: Any, width: int) -> list[Strip]:

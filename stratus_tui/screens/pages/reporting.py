@@ -9,9 +9,11 @@ exports read the cache's raw rows in a thread and report their progress here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +23,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import ContentSwitcher, DataTable, Select, Static
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from stratus_tui.cache import reports
 from stratus_tui.reporting import CUSTOM, RANGES, Report, Span, TeamRow, load_report, load_teams
@@ -31,11 +34,31 @@ from stratus_tui.widgets.heatmap import HeatmapView, describe
 from stratus_tui.widgets.overview_panel import OverviewPanel
 from stratus_tui.widgets.safe import safe
 from stratus_tui.widgets.team_list import TeamList
-from stratus_tui.widgets.volume_chart import VolumeChart
+from stratus_tui.widgets.volume_chart import Drawn, VolumeChart
 from stratus_tui.widgets.volume_chart import describe as describe_point
 
 if TYPE_CHECKING:
+    from stratus_tui.cache.reports import HourVolume
     from stratus_tui.session import Session
+
+READ_AHEAD_FOR = 30.0  # seconds; after that "today" may be another day: query again
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """A report queried for the team under the cursor before Enter (one at a time)."""
+
+    key: tuple[object, ...]
+    started: float  # time.monotonic()
+    worker: Worker[tuple[Report, Drawn | None] | None]
+
+    def matches(self, key: tuple[object, ...]) -> bool:
+        return key == self.key and time.monotonic() - self.started < READ_AHEAD_FOR
+
+    def ready(self, key: tuple[object, ...]) -> tuple[Report, Drawn | None] | None:
+        """The answer for ``key``, if it is there already."""
+        return self.worker.result if self.matches(key) and self.worker.is_finished else None
+
 
 RANGE_CHOICES = [*((name.capitalize(), name) for name in RANGES), ("Custom…", CUSTOM)]
 KEYS_NOTE = "r refresh now · d CSV (4 months) · l lost calls PDF"
@@ -86,6 +109,7 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
         self.heat_weeks = 4
         self.heat_kind: reports.Kind = "call"
         self.report: Report | None = None
+        self._ahead: ReadAhead | None = None  # the report of the team under the cursor
 
     def compose(self) -> ComposeResult:
         yield TeamList()
@@ -124,6 +148,7 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
 
     def history_synced(self) -> None:
         """Called by the main screen after a sync: new history, maybe new teams."""
+        self._ahead = None  # read before the new history
         self.load_teams()
         if self.team is not None:
             self.load_report()
@@ -135,12 +160,44 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
         if team is not None:
             self.open_team(team)
 
+    @on(DataTable.RowHighlighted)
+    def _team_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        team = self.query_one(TeamList).chosen()
+        if team is not None and self.current == "team-list":
+            self._read_ahead(team)
+
     def open_team(self, team: TeamRow) -> None:
-        """Query the team's report; the page switches to it when the figures are there, so
-        the report is laid out and painted once, with its figures (not first empty)."""
+        """Show the team's report; the page switches to it when the figures are there, so
+        the report is laid out and painted once, with its figures (not first empty).
+
+        The figures of the team under the cursor were usually read ahead meanwhile: then
+        they are shown at once, in this key's own handler."""
         self.team = team
         self.report = None
-        self.load_report()
+        ahead = self._ahead
+        ready = ahead.ready(self._report_key(team)) if ahead is not None else None
+        if ready is not None:
+            self._present(*ready)
+        else:
+            self.load_report()
+
+    def _report_key(self, team: TeamRow) -> tuple[object, ...]:
+        return (team, self.span, self.heat_weeks, self.heat_kind)
+
+    def _read_ahead(self, team: TeamRow) -> None:
+        """Query the report of the team under the cursor now, in case Enter follows."""
+        key = self._report_key(team)
+        if self._ahead is not None and self._ahead.matches(key):
+            return
+        draw_chart = self.query_one(VolumeChart).ahead(show_ims=self.show_ims)
+        worker = self.run_worker(
+            self._query(team, draw_chart),
+            group="reporting-ahead",
+            exclusive=True,
+            exit_on_error=False,
+        )
+        self._ahead = ReadAhead(key, time.monotonic(), worker)
 
     def action_back(self) -> None:
         self.current = "team-list"
@@ -150,37 +207,53 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
 
     # --- the report ----------------------------------------------------------------------
 
+    async def _query(
+        self, team: TeamRow, draw_chart: Callable[[list[HourVolume]], Drawn] | None = None
+    ) -> tuple[Report, Drawn | None] | None:
+        """The report of ``team`` with the page's settings, from the cache, in a thread;
+        with ``draw_chart``, its chart drawn there too (``VolumeChart.ahead``)."""
+        cache = self.session.cache
+        if cache is None:
+            return None
+        span, weeks, kind, now = self.span, self.heat_weeks, self.heat_kind, self._now()
+
+        def query() -> tuple[Report, Drawn | None]:
+            report = load_report(cache, team, span, heat_weeks=weeks, heat_kind=kind, now=now)
+            return report, draw_chart(report.volume) if draw_chart else None
+
+        return await asyncio.to_thread(query)
+
     @work(group="reporting", exclusive=True, exit_on_error=False)
     async def load_report(self) -> None:
-        team, cache = self.team, self.session.cache
-        if team is None or cache is None:
+        team = self.team
+        if team is None:
             return
         from stratus_tui.cache.store import CacheError  # peewee: loaded with the cache
 
+        answer: tuple[Report, Drawn | None] | None = None
+        ahead = self._ahead
+        if ahead is not None and ahead.matches(self._report_key(team)):
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                answer = await ahead.worker.wait()  # read ahead, still running: its answer
         try:
-            report = await asyncio.to_thread(
-                load_report,
-                cache,
-                team,
-                self.span,
-                heat_weeks=self.heat_weeks,
-                heat_kind=self.heat_kind,
-                now=self._now(),
-            )
+            if answer is None:
+                answer = await self._query(team)
         except CacheError as error:
             self.notify(str(error), title="Reporting", severity="error")
             return
-        if self.team != team:
-            return  # the user went elsewhere meanwhile
+        if answer is not None and self.team == team:  # else the user went elsewhere
+            self._present(*answer)
+
+    def _present(self, report: Report, drawn: Drawn | None = None) -> None:
         opening = self.current != "report"
         if opening:
             self.query_one("#export-status", Static).update("")
             self.current = "report"
-        self.show(report)
+        self.show(report, drawn)
         if opening:
             self.query_one(VolumeChart).focus(scroll_visible=False)
 
-    def show(self, report: Report) -> None:
+    def show(self, report: Report, drawn: Drawn | None = None) -> None:
         self.report = report
         age = (
             f"history as of {report.as_of.astimezone():%H:%M}" if report.as_of else "no history yet"
@@ -196,7 +269,7 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
         self.query_one("#controls-note", Static).update(f"f range · {ims} · {KEYS_NOTE}")
         self.query_one(OverviewPanel).show(report.overview)
         chart = self.query_one(VolumeChart)
-        chart.show(report.volume, show_ims=self.show_ims)
+        chart.show(report.volume, show_ims=self.show_ims, drawn=drawn)
         point = chart.point
         self.query_one("#volume-detail", Static).update(
             describe_point(point) if point else "no hours in this range"
