@@ -83,3 +83,20 @@ def test_chart_cursor_on_a_data_point(
 ) -> None:
     run_before = reporting_as(ADMIN, team("Support L1"), keys("end", "left", "left", "left"))
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_range_choices(snap_compare: Any, make_app: Callable[..., StratusApp]) -> None:
+    """f, then Enter: the ranges the figures can cover, the one in use marked."""
+    run_before = reporting_as(ADMIN, team("Support L1"), keys("f", "enter"))
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_custom_range_dialog(snap_compare: Any, make_app: Callable[..., StratusApp]) -> None:
+    """Custom…: two local dates, both included, checked as typed (here the end is wrong)."""
+    run_before = reporting_as(
+        ADMIN,
+        team("Support L1"),
+        keys("f", "enter", "end", "enter"),
+        keys("tab", "home", "ctrl+k", *"2026-13-01"),
+    )
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
