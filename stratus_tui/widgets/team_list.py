@@ -109,7 +109,7 @@ team's report. **Escape** in the filter clears and closes it.
         """Name, time zone, calls: the name takes what the others leave (80 columns too)."""
         room = (self.size.width or 80) - 8  # each cell's padding, the scrollbar
         zone = 22 if room >= 70 else 16
-        return max(12, min(40, room - zone - 12)), zone, 12
+        return max(12, min(40, room - zone - 14)), zone, 14  # calls: its label and the arrow
 
     def on_resize(self) -> None:
         if self.teams:

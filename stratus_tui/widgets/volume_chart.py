@@ -207,8 +207,10 @@ def draw(
         top = 0
         for label, field, marker, color in SERIES + (IM_SERIES if show_ims else ()):
             # Only hours that had some: a row of markers along zero would hide the others.
+            # A series with none still gets its legend line, from one point below the
+            # frame (a lone marker at the first hour read as a call there).
             shown = [(i, getattr(p, field)) for i, p in enumerate(points) if getattr(p, field)]
-            xs, values = [i for i, _ in shown] or [0], [v for _, v in shown] or [0]
+            xs, values = [i for i, _ in shown] or [0], [v for _, v in shown] or [-1]
             plot.scatter(xs, values, marker=marker, color=color, label=label)
             top = max(top, *values)
         plot.vline(cursor, "white")
