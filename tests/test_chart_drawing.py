@@ -4,6 +4,8 @@ widgets/heatmap.py): what they show must be what the slower, general way shows."
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from rich.console import Console
@@ -12,8 +14,9 @@ from rich.style import Style
 from rich.text import Text
 from textual_plotext.plot import Plot
 
+from stratus_tui.cache.reports import HourVolume
 from stratus_tui.widgets.heatmap import _cell_style, cell_color
-from stratus_tui.widgets.volume_chart import figure_strips
+from stratus_tui.widgets.volume_chart import IM_SERIES, SERIES, draw, figure_strips
 
 
 def cells_of_ansi(text: Text, width: int) -> list[list[tuple[str, Style]]]:
@@ -64,3 +67,33 @@ def test_heat_cells_use_whole_percents_of_the_colour_scale() -> None:
     assert _cell_style(0) == Style(color=cell_color(0).darken(0.22).hex, bgcolor=cell_color(0).hex)
     assert _cell_style(100).bgcolor == Style(bgcolor=cell_color(1.0).hex).bgcolor
     assert _cell_style(50) != _cell_style(51)
+
+
+def hours(counts: list[tuple[int, int, int, int]]) -> list[HourVolume]:
+    start = datetime(2026, 11, 30, tzinfo=ZoneInfo("Europe/Zurich"))
+    return [HourVolume(start + timedelta(hours=i), *figures) for i, figures in enumerate(counts)]
+
+
+@pytest.mark.parametrize("show_ims", [False, True])
+@pytest.mark.parametrize(
+    "counts",
+    [
+        [(0, 0, 0, 0)] * 9,  # nothing yet today
+        [(3, 0, 0, 0), (0, 0, 0, 0), (5, 0, 0, 0)],  # no lost calls, no IMs
+        [(0, 2, 0, 0), (0, 0, 0, 1)],  # lost only
+        [(4, 1, 2, 0)],  # a single hour
+    ],
+)
+def test_series_without_any_are_left_out_with_their_legend(
+    counts: list[tuple[int, int, int, int]], show_ims: bool
+) -> None:
+    points = hours(counts)
+    strips = draw(points, show_ims=show_ims, cursor=0, size=(60, 12), theme="pro")
+    text = "\n".join(strip.text for strip in strips)
+    assert len(strips) == 12 and all(strip.cell_length == 60 for strip in strips)
+    assert "could not be drawn" not in text
+    drawn = {label for label, field, _, _ in SERIES + (IM_SERIES if show_ims else ())
+             if any(getattr(point, field) for point in points)}  # fmt: skip
+    for label, *_ in SERIES + IM_SERIES:
+        assert (label in text) == (label in drawn), label
+    assert ("no calls" in text) == (not drawn)

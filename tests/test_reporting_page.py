@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Input, Static
 from stratus_tui.app import StratusApp
 from stratus_tui.cache import reports
 from stratus_tui.cache.store import CacheError
-from stratus_tui.reporting import CUSTOM, Span
+from stratus_tui.reporting import CUSTOM, RANGES, Span
 from stratus_tui.screens.pages import reporting as reporting_page
 from stratus_tui.screens.pages.reporting import ReportingPage
 from stratus_tui.screens.range_dialog import RangeDialog, parse_range
@@ -250,6 +250,29 @@ async def test_the_report_under_the_cursor_is_read_and_drawn_ahead(
         page.history_synced()  # new history: what was read ahead is of the old
         await settle(pilot)
         assert queried == [resting.name]  # read again, for the list made anew
+
+
+@pytest.mark.parametrize("team_name", ["Support L1", "Reception"])
+async def test_every_range_with_and_without_ims_is_drawn(
+    make_app: Callable[..., StratusApp], team_name: str
+) -> None:
+    """Picked from the range list by keys; short ranges have hours or series with nothing
+    (a series without any once crashed plotext's legend, and with it the session)."""
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        page = await open_reporting(pilot, ADMIN)
+        await open_team(pilot, page, team_name)
+        chart = page.query_one(VolumeChart)
+        for position, name in enumerate(RANGES):
+            for _ in range(2):  # IMs shown, then hidden again
+                await pilot.press("f", "enter", "home", *["down"] * position, "enter")
+                await settle(pilot)
+                assert page.report is not None and page.report.span.name == name
+                await pilot.press("m")
+                await settle(pilot)
+                text = "\n".join(strip.text for strip in chart.drawn_lines())
+                assert "could not be drawn" not in text
+                assert ("accepted calls" in text) != ("no calls" in text)
 
 
 async def test_the_team_list_filters_as_you_type_and_sorts(

@@ -207,24 +207,36 @@ def draw(
         top = 0
         for label, field, marker, color in SERIES + (IM_SERIES if show_ims else ()):
             # Only hours that had some: a row of markers along zero would hide the others.
-            # A series with none still gets its legend line, from one point below the
-            # frame (a lone marker at the first hour read as a call there).
+            # A series with none at all is left out, legend line too (a lone marker at the
+            # first hour read as a call there; plotext cannot label a series it does not
+            # draw); the line under the chart still gives its zeros.
             shown = [(i, getattr(p, field)) for i, p in enumerate(points) if getattr(p, field)]
-            xs, values = [i for i, _ in shown] or [0], [v for _, v in shown] or [-1]
-            plot.scatter(xs, values, marker=marker, color=color, label=label)
-            top = max(top, *values)
+            if shown:
+                values = [v for _, v in shown]
+                plot.scatter([i for i, _ in shown], values, marker=marker, color=color, label=label)
+                top = max(top, *values)
+        if not top:
+            plot.title(
+                "no calls in this range" if not show_ims else "no calls or IMs in this range"
+            )
         plot.vline(cursor, "white")
         ticks = _ticks(points)
         plot.xticks([index for index, _ in ticks], [label for _, label in ticks])
         step = max(1, -(-top // 4))  # whole numbers of calls, about four steps
         plot.yticks(list(range(0, top + step, step)))
-        plot.xlim(0, len(points) - 1)
+        plot.xlim(0, max(len(points) - 1, 1))
         plot.ylim(0, max(top, 1))
     # What PlotextPlot.render does before plotext's build (size set twice: see there).
     plot.plotsize(width, height)
     plot._set_size(width, height)
     plot.theme(theme)
-    return figure_strips(plot, width)
+    try:
+        return figure_strips(plot, width)
+    except Exception as error:  # plotext's own bug: say so and keep the session going
+        problem = f"the chart could not be drawn (plotext: {type(error).__name__})"
+        return [Strip([Segment(problem[:width])]).extend_cell_length(width)] + [
+            Strip.blank(width) for _ in range(height - 1)
+        ]
 
 
 def _ticks(points: list[HourVolume]) -> list[tuple[int, str]]:

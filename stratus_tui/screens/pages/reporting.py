@@ -314,14 +314,20 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
 
     @on(VolumeChart.PointChosen)
     def _point(self, event: VolumeChart.PointChosen) -> None:
-        self.query_one("#volume-detail", Static).update(describe_point(event.point))
+        detail = self.query_one("#volume-detail", Static)
+        detail.update(describe_point(event.point))
+        # In a short terminal the report is taller than the screen: the hour's numbers
+        # under the chart come into view (with the chart above them) as the cursor moves.
+        detail.scroll_visible(animate=False)
 
     @on(HeatmapView.CellChosen)
     def _cell(self, event: HeatmapView.CellChosen) -> None:
         heatmap = self.query_one(HeatmapView).heatmap
         if heatmap is not None:
             cell = heatmap.cells[event.weekday][event.hour]
-            self.query_one("#heat-detail", Static).update(describe(event.weekday, event.hour, cell))
+            detail = self.query_one("#heat-detail", Static)
+            detail.update(describe(event.weekday, event.hour, cell))
+            detail.scroll_visible(animate=False)
 
     def action_focus_range(self) -> None:
         self.query_one("#range", Select).focus()
