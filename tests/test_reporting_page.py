@@ -397,3 +397,9 @@ async def test_exports_from_the_report(make_app: Callable[..., StratusApp], tmp_
         assert "Support L1" in text
         lost = raw_figures("Support L1", page.report.overview.start, page.report.overview.end)
         assert f"{lost['lost calls']}" in text
+
+
+def test_saved_counts_read_as_english() -> None:
+    assert reporting_page.counted(1, "lost calls") == "1 lost call"
+    assert reporting_page.counted(0, "lost calls") == "0 lost calls"
+    assert reporting_page.counted(19_969, "conversations") == "19,969 conversations"

@@ -60,6 +60,11 @@ class ReadAhead:
         return self.worker.result if self.matches(key) and self.worker.is_finished else None
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 lost call``, ``2 lost calls``: the nouns here take an s."""
+    return f"{count:,} {noun.removesuffix('s') if count == 1 else noun}"
+
+
 RANGE_CHOICES = [*((name.capitalize(), name) for name in RANGES), ("Custom…", CUSTOM)]
 KEYS_NOTE = "r refresh now · d CSV (4 months) · l lost calls PDF"
 
@@ -415,7 +420,9 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
         status.update(f"Writing {path.name}…")
 
         def progress(count: int) -> None:
-            self.app.call_from_thread(status.update, f"Writing {path.name}: {count:,} {noun}…")
+            self.app.call_from_thread(
+                status.update, f"Writing {path.name}: {counted(count, noun)}…"
+            )
 
         try:
             count = await asyncio.to_thread(write, path, progress=progress)
@@ -423,5 +430,6 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
             status.update("")
             self.notify(f"Not saved: {error}", severity="error", timeout=15)
             return
-        status.update(Content(f"Saved {count:,} {noun} to {path}"))
-        self.notify(f"Saved {count:,} {noun} to {path}", timeout=15)
+        saved = f"Saved {counted(count, noun)} to {path}"
+        status.update(Content(saved))
+        self.notify(saved, timeout=15)
