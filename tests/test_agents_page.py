@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Button, Input
 
@@ -91,6 +92,24 @@ async def test_filter_and_sort_by_keyboard(make_app: Callable[..., StratusApp]) 
         await pilot.pause()
         assert page.table.descending
         assert row_names(page) == sorted(names, key=str.casefold, reverse=True)
+
+
+async def test_a_burst_of_keys_after_slash_is_the_filters(
+    make_app: Callable[..., StratusApp],
+) -> None:
+    """ "/Zoë" in one read (SSH, a paste): all of it is the filter's."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_agents(pilot)
+        for character in "/Zoë":
+            key = "slash" if character == "/" else character
+            app.post_message(events.Key(key, character))  # queued together, as one read
+        await settle(pilot)
+        assert page.query_one("#records-filter", Input).value == "Zoë"
+        assert row_names(page) and all(
+            "zoë" in " ".join(page.table.rowset.cells(i)).casefold()  # type: ignore[union-attr]
+            for i in page.table._order
+        )
 
 
 async def test_create_an_agent_by_keyboard_with_validation_first(

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from textual import events
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import ContentSwitcher, DataTable, Input, Static
 
 from stratus_tui.app import StratusApp
 from stratus_tui.cache import reports
@@ -403,3 +404,22 @@ def test_saved_counts_read_as_english() -> None:
     assert reporting_page.counted(1, "lost calls") == "1 lost call"
     assert reporting_page.counted(0, "lost calls") == "0 lost calls"
     assert reporting_page.counted(19_969, "conversations") == "19,969 conversations"
+
+
+async def test_keys_typed_in_one_burst_after_slash_go_to_the_filter(
+    make_app: Callable[..., StratusApp],
+) -> None:
+    """Over SSH "/l1" can come in one read: "l1" is the filter's, the "1" is not the key
+    of the Home page (seen in tmux)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        page = await open_reporting(pilot, ADMIN)
+        page.query_one(TeamList).query_one(DataTable).focus()
+        await pilot.pause()
+        for key, character in (("slash", "/"), ("l", "l"), ("1", "1"), ("enter", "\r")):
+            app.post_message(events.Key(key, character))  # queued together, as one read
+        await settle(pilot)
+        assert app.screen.query_one("#pages", ContentSwitcher).current == "reporting"
+        assert page.query_one("#team-filter", Input).value == "l1"
+        assert listed(page) == ["Support L1"]
+        assert isinstance(app.focused, DataTable)  # enter: the filter is done

@@ -41,6 +41,7 @@ from stratus_tui.widgets.record_layout import (
     header_parts,
     layout,
 )
+from stratus_tui.widgets.type_ahead import TypeAhead
 
 _KEPT_STRIPS = 4096  # drawn lines kept; a screen holds a few dozen
 
@@ -93,7 +94,7 @@ class Marks(set[int]):
         return self
 
 
-class RecordTable(ScrollView, can_focus=True):
+class RecordTable(TypeAhead, ScrollView, can_focus=True):
     """Rows of a ``RowSet``, filtered and sorted by ``apply``; see the module docstring."""
 
     ALLOW_SELECT = False  # rows are drawn lines, not selectable text
@@ -391,7 +392,7 @@ class RecordTable(ScrollView, can_focus=True):
     def on_key(self, event: events.Key) -> None:
         """Upper-case column hotkeys sort (Textual names shift+n "N"; some terminals,
         through the kitty protocol without text, "shift+n")."""
-        if self.rowset is None:
+        if self.typed_ahead(event) or self.rowset is None:
             return
         key = event.key
         letter = key[-1].upper() if key.startswith("shift+") and len(key) == 7 else key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, Static
 
 from stratus_tui.screens.bindings import bind
 from stratus_tui.widgets.safe import safe
+from stratus_tui.widgets.type_ahead import TypeAhead
 
 if TYPE_CHECKING:
     from stratus_tui.reporting import TeamRow
@@ -26,13 +27,16 @@ COLUMNS = (
 )
 
 
-class TeamTable(DataTable[Content]):
+class TeamTable(TypeAhead, DataTable[Content]):
     """The teams' table. Enter posts RowSelected without DataTable's own first step, which
     repaints the row under the mouse pointer (even with no mouse about): that frame, made
     just before the report's, held the report back by one frame interval (16 ms at 60 fps),
     a third of what opening a team may take (docs/reporting.md)."""
 
     BINDINGS = [Binding("enter", "open_row", "Open", show=False)]
+
+    def on_key(self, event: events.Key) -> None:
+        self.typed_ahead(event)
 
     def action_open_row(self) -> None:
         if self.row_count:
@@ -126,8 +130,12 @@ team's report. **Escape** in the filter clears and closes it.
         self.query_one(DataTable).focus()
 
     def action_filter(self) -> None:
+        self.open_filter()
+
+    def open_filter(self) -> None:
         self.add_class("-filtering")
-        self.query_one("#team-filter", Input).focus()
+        # Focused now, not after the keys already on their way (type_ahead.py).
+        self.screen.set_focus(self.query_one("#team-filter", Input))
 
     @on(Input.Changed, "#team-filter")
     def _filtered(self) -> None:

@@ -245,8 +245,12 @@ class RecordsPage(Vertical, Generic[M]):
     # --- filter and detail ---------------------------------------------------------------
 
     def action_filter(self) -> None:
+        self.open_filter()
+
+    def open_filter(self) -> None:
         self.add_class("-filtering")
-        self.query_one("#records-filter", Input).focus()
+        # Focused now, not after the keys already on their way (widgets/type_ahead.py).
+        self.screen.set_focus(self.query_one("#records-filter", Input))
 
     def action_close_filter(self) -> None:
         field = self.query_one("#records-filter", Input)
