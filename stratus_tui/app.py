@@ -121,10 +121,14 @@ class StratusApp(App[None]):
             markup=False,
         )
 
-    def key_for(self, binding_id: str) -> str:
-        """How the key of a binding reads today (with the user's keymap applied)."""
+    def keys_for(self, binding_id: str) -> list[str]:
+        """The keys of a binding today (with the user's keymap applied)."""
         keys = self.settings.keymap.get(binding_id) or spec(binding_id).keys
-        return self.get_key_display(Binding(keys.split(",")[0].strip(), ""))
+        return [key.strip() for key in keys.split(",")]
+
+    def key_for(self, binding_id: str) -> str:
+        """How the (first) key of a binding reads today."""
+        return self.get_key_display(Binding(self.keys_for(binding_id)[0], ""))
 
     # --- the session --------------------------------------------------------------------
 

@@ -400,6 +400,23 @@ def login(client: httpx.AsyncClient) -> Login:
     return sign_in
 
 
+@pytest.fixture
+async def admin(login: Login) -> dict[str, str]:
+    """The tenant admin's Authorization header."""
+    return await login(ADMIN)
+
+
+def assert_problem(answer: httpx.Response, status: int) -> dict[str, Any]:
+    """``answer`` is a problem+json of ``status`` with a title and a detail; returns it."""
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem: dict[str, Any] = answer.json()
+    assert problem["status"] == status
+    assert problem["title"]
+    assert isinstance(problem["detail"], str) and problem["detail"]
+    return problem
+
+
 def named(model: type[db.BaseModel], name: str) -> int:
     """The id of a seeded row by its name (tests refer to demo data by name)."""
     row = model.get(model.name == name)  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from stratus_tui.widgets.chat_log import EMPTY, ChatBubble, ChatInput, ChatLog
 from stratus_tui.widgets.sidebar import Sidebar
 from tests.conftest import CONTOSO_ADMIN, MEMBER, NOW, TEAMADMIN, Login, user_id
 from tests.hostile import HOSTILE, UNSTORABLE
-from tests.tui import settle, sidebar_entries, sign_in
+from tests.tui import open_settings, settle, sidebar_entries, sign_in
 
 HOSTILE_CASES = sorted(set(HOSTILE) - UNSTORABLE)
 
@@ -321,14 +321,8 @@ async def test_unread_replies_count_in_the_sidebar_until_the_page_is_opened(
 
 async def open_features(pilot: Pilot[Any]) -> None:
     """Sign in as Contoso's admin (live chat off) and open Settings' Features section."""
-    await sign_in(pilot, CONTOSO_ADMIN)
-    await settle(pilot)
-    await pilot.press("6")
-    await settle(pilot)
-    settings = pilot.app.screen.query_one(SettingsPage)
+    settings = await open_settings(pilot, CONTOSO_ADMIN, "features")
     assert "features" in [step.id for step in settings.found]
-    await settings.open_section("features")
-    await settle(pilot)
 
 
 async def test_the_settings_switch_shows_and_hides_live_chat_at_once(

@@ -8,22 +8,7 @@ import httpx
 import pytest
 
 from stratus_tui.server import db
-from tests.conftest import ADMIN, Login, named
-
-
-@pytest.fixture
-async def admin(login: Login) -> dict[str, str]:
-    return await login(ADMIN)
-
-
-def assert_problem(answer: httpx.Response, status: int) -> dict[str, object]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    problem = answer.json()
-    assert problem["status"] == status
-    assert problem["title"]
-    assert isinstance(problem["detail"], str) and problem["detail"]
-    return problem  # type: ignore[no-any-return]
+from tests.conftest import assert_problem, named
 
 
 async def test_malformed_json_is_400(client: httpx.AsyncClient, admin: dict[str, str]) -> None:

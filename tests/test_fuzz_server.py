@@ -57,7 +57,7 @@ from stratus_tui.server import db
 from stratus_tui.server.app import server_context
 from stratus_tui.server.clock import FakeClock
 from stratus_tui.server.seed import DEMO_PASSWORD
-from tests.conftest import ADMIN, MEMBER, Login, named
+from tests.conftest import ADMIN, MEMBER, assert_problem, named
 
 COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 BASE_URL = "http://stratus.test"
@@ -174,19 +174,6 @@ def test_operation(label: str, callers: list[Caller], request: pytest.FixtureReq
 # --- what the fuzz found, as plain examples ------------------------------------------------
 
 BEYOND_INT64 = str(2**63)  # SQLite integers are 64-bit: peewee raised OverflowError (a 500)
-
-
-@pytest.fixture
-async def admin(login: Login) -> dict[str, str]:
-    return await login(ADMIN)
-
-
-def assert_problem(answer: httpx.Response, status: int) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    problem: dict[str, Any] = answer.json()
-    assert problem["status"] == status and problem["detail"]
-    return problem
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from stratus_tui.screens.pages.settings import SettingsPage
 from stratus_tui.screens.pages.settings_trees import TreeSection
 from stratus_tui.server import db
 from tests.conftest import ADMIN, TEAMADMIN, Login, cheap_hash
-from tests.tui import settle, sign_in, wait_for_screen
+from tests.tui import open_settings, settle, wait_for_screen
 
 FRESH = "boss@fresh.example"
 
@@ -45,14 +45,6 @@ async def fresh_tenant(client: httpx.AsyncClient, login: Login) -> dict[str, int
     assert boss.status_code == 201, boss.text
     db.User.update(password_hash=cheap_hash("demo")).where(db.User.upn_key == FRESH).execute()
     return {"tenant": tenant_id, "system": system}
-
-
-async def open_settings(pilot: Pilot[Any], user: str) -> SettingsPage:
-    await sign_in(pilot, user)
-    await settle(pilot)
-    await pilot.press("6")
-    await settle(pilot)
-    return pilot.app.screen.query_one(SettingsPage)
 
 
 def checklist(page: SettingsPage) -> list[str]:

@@ -22,19 +22,14 @@ from stratus_tui.server import db
 from stratus_tui.server.routes.settings import trait_users
 from tests.conftest import ADMIN, named
 from tests.hostile import HOSTILE
-from tests.tui import PROFILE, settle, sign_in, wait_for_screen
+from tests.tui import PROFILE, open_settings, settle, wait_for_screen
 
 S = TypeVar("S", bound=TreeSection[Any])
 
 
 async def open_section(pilot: Pilot[Any], section: str, kind: type[S]) -> S:
     """Sign in as the tenant admin, open Settings (6) and the section, focus its tree."""
-    await sign_in(pilot, ADMIN)
-    await settle(pilot)
-    await pilot.press("6")
-    await settle(pilot)
-    await pilot.app.screen.query_one(SettingsPage).open_section(section)
-    await settle(pilot)
+    await open_settings(pilot, ADMIN, section)
     found = pilot.app.screen.query_one(kind)
     found.tree_view.focus()
     await pilot.pause()

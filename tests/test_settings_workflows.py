@@ -18,7 +18,6 @@ from textual.widgets import Button, Input, OptionList, Static
 
 from stratus_tui.app import StratusApp
 from stratus_tui.screens.dialogs import ChoiceDialog, SaveAsDialog
-from stratus_tui.screens.pages.settings import SettingsPage
 from stratus_tui.screens.pages.settings_workflows import (
     ImportDialog,
     ServicePicker,
@@ -27,7 +26,7 @@ from stratus_tui.screens.pages.settings_workflows import (
 from stratus_tui.server import db
 from tests.conftest import ADMIN
 from tests.hostile import HOSTILE
-from tests.tui import PROFILE, settle, sign_in, wait_for_screen
+from tests.tui import PROFILE, open_settings, settle, wait_for_screen
 
 
 def tenant_id() -> int:
@@ -46,13 +45,7 @@ def workflow_named(name: str) -> Any:
 
 async def open_workflows(pilot: Pilot[Any]) -> WorkflowsSection:
     """Sign in as the tenant admin, open Settings (6), then its Workflows section."""
-    await sign_in(pilot, ADMIN)
-    await settle(pilot)
-    await pilot.press("6")
-    await settle(pilot)
-    settings = pilot.app.screen.query_one(SettingsPage)
-    await settings.open_section("workflows")
-    await settle(pilot)
+    await open_settings(pilot, ADMIN, "workflows")
     section = pilot.app.screen.query_one(WorkflowsSection)
     section.table.focus()
     await pilot.pause()

@@ -13,6 +13,7 @@ from textual.worker import WorkerCancelled
 from stratus_tui.app import StratusApp
 from stratus_tui.config.settings import Profile
 from stratus_tui.screens.login import LoginScreen
+from stratus_tui.screens.pages.settings import SettingsPage
 from stratus_tui.server.clock import FakeClock
 from stratus_tui.widgets.sidebar import Sidebar
 
@@ -104,6 +105,19 @@ async def wait_for_screen(pilot: Pilot[Any], kind: type[Any], tries: int = 200) 
             return pilot.app.screen
         await pilot.pause(0.01)
     raise AssertionError(f"{kind.__name__} did not open; the screen is {pilot.app.screen!r}")
+
+
+async def open_settings(pilot: Pilot[Any], user: str, section: str | None = None) -> SettingsPage:
+    """Sign in as ``user``, open Settings (6) and, given one, a section of it."""
+    await sign_in(pilot, user)
+    await settle(pilot)
+    await pilot.press("6")
+    await settle(pilot)
+    settings = pilot.app.screen.query_one(SettingsPage)
+    if section is not None:
+        await settings.open_section(section)
+        await settle(pilot)
+    return settings
 
 
 async def open_page(pilot: Pilot[Any], user: str, key: str, kind: type[W]) -> W:

@@ -24,11 +24,9 @@ class TypeAhead:
     ``typed_ahead`` first. Not a Widget itself: in a widget's bases it would stand before
     the table's own CSS and component classes."""
 
-    def _filter_keys(self) -> set[str]:
-        app = cast(Widget, self).app
-        keymap = getattr(getattr(app, "settings", None), "keymap", {}) or {}
-        keys = keymap.get("filter") or spec("filter").keys
-        return {key.strip() for key in keys.split(",")}
+    def _filter_keys(self) -> list[str]:
+        keys_for = getattr(cast(Widget, self).app, "keys_for", None)  # StratusApp's keymap
+        return keys_for("filter") if keys_for else spec("filter").keys.split(",")
 
     def typed_ahead(self, event: events.Key) -> bool:
         """Handled here: sent on to the filter, or the filter opened."""

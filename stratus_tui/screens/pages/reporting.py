@@ -168,8 +168,10 @@ exact interval of the figures, **r** fetches new history now, **d** downloads th
     @on(DataTable.RowHighlighted)
     def _team_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
+        # Only for a cursor the user moves: while the filter is typed in, every key
+        # refills the table and would query another team.
         team = self.query_one(TeamList).chosen()
-        if team is not None and self.current == "team-list":
+        if team is not None and self.current == "team-list" and event.data_table.has_focus:
             self._read_ahead(team)
 
     def open_team(self, team: TeamRow) -> None:
